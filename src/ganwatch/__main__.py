@@ -1,0 +1,7 @@
+"""``python -m ganwatch`` runs the CLI."""
+
+import sys
+
+from ganwatch.cli import main
+
+sys.exit(main())

@@ -1,0 +1,223 @@
+"""The ``ganwatch`` command: argument parsing only; each command calls one library function."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ganwatch import __version__
+from ganwatch.config import DATASETS, DEVICES, MODELS, PRECISIONS, PRESETS, SCALES
+
+# Flags that map one-to-one onto TrainConfig fields: (flag, type, help).
+TRAIN_FLAGS: tuple[tuple[str, type, str], ...] = (
+    ("--latent-dim", int, "size of the generator's latent vector (article: 128; 2 and 1 collapse)"),
+    ("--lr", float, "Adam learning rate for both networks (article: 2e-4; 0.2 fails)"),
+    ("--beta1", float, "Adam beta1 (article: 0.5; PyTorch's default 0.9 fails)"),
+    ("--beta2", float, "Adam beta2 (article: 0.999)"),
+    ("--d-steps", int, "discriminator steps per generator step, the article's k (default 1)"),
+    ("--epochs", int, "passes over the training set"),
+    ("--batch-size", int, "images per batch (article: 1024)"),
+    ("--train-size", int, "train on the first N samples only"),
+    ("--sample-size", int, "fixed noise vectors for the per-epoch grid (default 64)"),
+    ("--seed", int, "seed for initialisation, shuffling and noise (default 0)"),
+    ("--checkpoint-every", int, "epochs between checkpoints (one is always written at the end)"),
+)
+
+
+def _add_store(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--store",
+        metavar="DIR",
+        help="run store folder (default: $GANWATCH_STORE, else ./ganwatch_runs)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ganwatch", description="Train GANs and catch their failure modes while they happen."
+    )
+    parser.add_argument("--version", action="version", version=f"ganwatch {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    train = sub.add_parser(
+        "train",
+        help="train a GAN and record it in the store",
+        description="Train the article's GAN (or the MLP pair on 2-D data).",
+    )
+    train.add_argument(
+        "--preset",
+        choices=list(PRESETS),
+        help="one of the article's experiments (values below override it)",
+    )
+    train.add_argument(
+        "--scale",
+        choices=SCALES,
+        help="full: the article's sizes; quick: shrunk to run on a CPU in minutes",
+    )
+    train.add_argument("--config", metavar="FILE", help="YAML or JSON file of config keys")
+    train.add_argument(
+        "--set",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="any config key, repeatable (e.g. --set lr=1e-4)",
+    )
+    train.add_argument("--dataset", choices=DATASETS, help="training data (default mnist)")
+    train.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="folder with the dataset's files (default: $GANWATCH_DATA_DIR, "
+        "else ~/.cache/ganwatch/<dataset>, downloaded when missing)",
+    )
+    train.add_argument("--model", choices=MODELS, help="model pair (default: by data shape)")
+    train.add_argument("--device", choices=DEVICES, help="auto: CUDA when available")
+    train.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        help="auto: TF32 on CUDA, FP32 on CPU; bf16: autocast to bfloat16",
+    )
+    for flag, kind, text in TRAIN_FLAGS:
+        train.add_argument(flag, type=kind, help=text)
+    train.add_argument("--name", help="a name for the run (default: the preset or dataset)")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_store(train)
+
+    resume = sub.add_parser("resume", help="continue a run from its last checkpoint")
+    resume.add_argument("run", help="run id or name")
+    resume.add_argument("--epochs", type=int, help="train to this many epochs instead")
+    resume.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_store(resume)
+
+    runs = sub.add_parser("runs", help="list the runs in the store")
+    _add_store(runs)
+
+    show = sub.add_parser("show", help="one run's config, progress and last metrics")
+    show.add_argument("run", help="run id or name")
+    _add_store(show)
+
+    export = sub.add_parser(
+        "export", help="write a run's metrics CSV, loss chart and grid timeline"
+    )
+    export.add_argument("run", help="run id or name")
+    export.add_argument("--out", required=True, metavar="DIR", help="folder to write into")
+    _add_store(export)
+    return parser
+
+
+def _parse_set(items: Sequence[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--set: expected KEY=VALUE, got {item!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def train_overrides(args: argparse.Namespace) -> dict:
+    """Config file values, then --set, then explicit flags (later wins)."""
+    from ganwatch.config import load_config_file
+
+    values: dict = load_config_file(args.config) if args.config else {}
+    values.update(_parse_set(args.set))
+    for key in ("preset", "scale", "dataset", "data_dir", "model", "device", "precision"):
+        if getattr(args, key) is not None:
+            values[key] = getattr(args, key)
+    for flag, _, _ in TRAIN_FLAGS:
+        key = flag[2:].replace("-", "_")
+        if getattr(args, key) is not None:
+            values[key] = getattr(args, key)
+    return values
+
+
+def _finished_message(result, store) -> str:
+    return (
+        f"run {result.run_id} {result.status}: {result.epochs_done} epochs, {result.step} steps\n"
+        f"  store:  {store.db_path}\n"
+        f"  images: {result.run_dir}\n"
+        f"  next:   ganwatch show {result.run_id} --store {store.root}   |   "
+        f"ganwatch export {result.run_id} --store {store.root} --out export-{result.run_id}"
+    )
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from ganwatch.config import build_config
+    from ganwatch.store import RunStore
+    from ganwatch.train import train
+
+    config = build_config(train_overrides(args))
+    with RunStore(args.store) as store:
+        result = train(config, store, name=args.name, quiet=args.quiet)
+        print(_finished_message(result, store))
+    return 0 if result.status == "finished" else 1
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from ganwatch.store import RunStore
+    from ganwatch.train import resume
+
+    with RunStore(args.store) as store:
+        result = resume(store, args.run, epochs=args.epochs, quiet=args.quiet)
+        print(_finished_message(result, store))
+    return 0 if result.status == "finished" else 1
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from ganwatch.export import runs_table
+    from ganwatch.store import RunStore
+
+    with RunStore(args.store) as store:
+        runs = store.list_runs()
+        print(runs_table(runs) if runs else f"no runs in {store.db_path}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from ganwatch.export import run_summary
+    from ganwatch.store import RunStore
+
+    with RunStore(args.store) as store:
+        print(run_summary(store, store.get_run(args.run)))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from ganwatch.export import export_run
+    from ganwatch.store import RunStore
+
+    with RunStore(args.store) as store:
+        for path in export_run(store, args.run, Path(args.out)):
+            print(path)
+    return 0
+
+
+COMMANDS = {
+    "train": cmd_train,
+    "resume": cmd_resume,
+    "runs": cmd_runs,
+    "show": cmd_show,
+    "export": cmd_export,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        print(
+            "ganwatch: interrupted; what was recorded is kept "
+            "(continue with 'ganwatch resume RUN')",
+            file=sys.stderr,
+        )
+        return 130
+    except (ValueError, KeyError, OSError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"ganwatch: error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,191 @@
+"""Training configuration: one dataclass, the article's presets, scales, files and overrides.
+
+Precedence, lowest to highest: the dataclass defaults, the preset, the scale, the config file,
+then command-line flags. The scale is applied to the preset's values before the file and the
+flags, so ``--preset stable --scale quick --epochs 3`` trains for 3 epochs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+DATASETS = ("mnist", "fashion-mnist", "kmnist", "stacked-mnist", "ring", "grid")
+MODELS = ("auto", "article", "mlp")
+DEVICES = ("auto", "cpu", "cuda")
+PRECISIONS = ("auto", "fp32", "tf32", "bf16")
+SCALES = ("full", "quick")
+
+
+class ConfigError(ValueError):
+    """A configuration value, file or key that ganwatch cannot use; the message says which."""
+
+
+@dataclass
+class TrainConfig:
+    """Everything that determines a training run (and so is recorded with it)."""
+
+    preset: str | None = None
+    scale: str = "full"
+    dataset: str = "mnist"
+    data_dir: str | None = None
+    train_size: int | None = None  # use only the first N training samples (None: all)
+    model: str = "auto"
+    latent_dim: int = 128
+    lr: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    d_steps: int = 1  # discriminator steps per generator step (the article's k)
+    epochs: int = 100
+    batch_size: int = 1024
+    sample_size: int = 64  # fixed noise vectors for the per-epoch 8x8 grid
+    seed: int = 0
+    device: str = "auto"
+    precision: str = "auto"  # auto: tf32 on CUDA (PyTorch's cuDNN default), fp32 on CPU
+    checkpoint_every: int = 10  # epochs between checkpoints; one is always written at the end
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+# The article's experiments. Each lists only what differs from the stable run's values.
+PRESETS: dict[str, dict[str, Any]] = {
+    "stable": {"latent_dim": 128, "lr": 2e-4, "beta1": 0.5, "beta2": 0.999, "epochs": 100},
+    "latent-2": {"latent_dim": 2, "epochs": 200},
+    "latent-1": {"latent_dim": 1, "epochs": 200},
+    "lr-0.2": {"lr": 0.2},
+    "adam-default-betas": {"beta1": 0.9, "beta2": 0.999},
+}
+
+# What --scale quick changes, so that a preset finishes on a 2-core CPU in minutes. The model,
+# the learning rate, the betas and the update rule stay the article's; only the amount of work
+# shrinks. Smaller batches give the generator more updates for the same images seen.
+QUICK_SCALE = {"train_size": 2048, "batch_size": 64, "epoch_divisor": 20, "checkpoint_every": 1}
+
+
+def apply_scale(values: dict[str, Any], scale: str) -> dict[str, Any]:
+    """Return ``values`` shrunk for ``scale`` ("full" leaves them as the article has them)."""
+    if scale == "full":
+        return dict(values)
+    if scale != "quick":
+        raise ConfigError(f"--scale: expected one of {', '.join(SCALES)}, got {scale!r}")
+    out = dict(values)
+    out["train_size"] = QUICK_SCALE["train_size"]
+    out["batch_size"] = QUICK_SCALE["batch_size"]
+    out["epochs"] = max(
+        1, int(out.get("epochs", TrainConfig.epochs)) // QUICK_SCALE["epoch_divisor"]
+    )
+    out["checkpoint_every"] = QUICK_SCALE["checkpoint_every"]
+    return out
+
+
+def _normalise_key(key: str) -> str:
+    return key.strip().replace("-", "_")
+
+
+FIELD_NAMES = tuple(f.name for f in fields(TrainConfig))
+
+
+def load_config_file(path: str | Path) -> dict[str, Any]:
+    """Read a YAML (or JSON) mapping of config keys; keys may use '-' or '_'."""
+    import yaml
+
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"--config: cannot read {path}: {exc.strerror}") from exc
+    try:
+        data = yaml.safe_load(text) if path.suffix != ".json" else json.loads(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"--config: {path} is not valid YAML/JSON: {exc}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"--config: {path} must hold a mapping of keys to values, got {type(data).__name__}"
+        )
+    out = {}
+    for key, value in data.items():
+        name = _normalise_key(str(key))
+        if name not in FIELD_NAMES:
+            raise ConfigError(
+                f"--config: {path} has unknown key {key!r}; valid keys: {', '.join(FIELD_NAMES)}"
+            )
+        out[name] = value
+    return out
+
+
+def build_config(overrides: dict[str, Any] | None = None) -> TrainConfig:
+    """Merge preset, scale and overrides (file values then flags, already merged) and validate."""
+    overrides = {_normalise_key(k): v for k, v in (overrides or {}).items() if v is not None}
+    unknown = sorted(set(overrides) - set(FIELD_NAMES))
+    if unknown:
+        raise ConfigError(f"unknown config keys {unknown}; valid keys: {', '.join(FIELD_NAMES)}")
+    preset = overrides.get("preset")
+    scale = overrides.get("scale", "full")
+    values: dict[str, Any] = {}
+    if preset is not None:
+        if preset not in PRESETS:
+            raise ConfigError(f"--preset: expected one of {', '.join(PRESETS)}, got {preset!r}")
+        values.update(PRESETS["stable"])
+        values.update(PRESETS[preset])
+    values = apply_scale(values, scale)
+    values.update(overrides)
+    config = TrainConfig(**{k: _coerce(k, v) for k, v in values.items()})
+    validate(config)
+    return config
+
+
+def _coerce(name: str, value: Any) -> Any:
+    """Convert values from YAML or key=value text to the field's type, naming the key on error."""
+    default = getattr(TrainConfig, name, None)
+    kind = type(default)
+    if name in ("train_size", "preset", "data_dir"):
+        kind = int if name == "train_size" else str
+    if value is None:
+        return None
+    try:
+        if kind is int:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            return int(value)
+        if kind is float:
+            return float(value)
+        return str(value) if kind is str else value
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"--{name.replace('_', '-')}: expected {kind.__name__}, got {value!r}"
+        ) from exc
+
+
+def validate(config: TrainConfig) -> None:
+    """Reject values that would fail later, with the flag name and what was expected."""
+
+    def check(ok: bool, name: str, expected: str) -> None:
+        if not ok:
+            value = getattr(config, name)
+            raise ConfigError(f"--{name.replace('_', '-')}: expected {expected}, got {value!r}")
+
+    check(config.scale in SCALES, "scale", f"one of {', '.join(SCALES)}")
+    check(config.dataset in DATASETS, "dataset", f"one of {', '.join(DATASETS)}")
+    check(config.model in MODELS, "model", f"one of {', '.join(MODELS)}")
+    check(config.device in DEVICES, "device", f"one of {', '.join(DEVICES)}")
+    check(config.precision in PRECISIONS, "precision", f"one of {', '.join(PRECISIONS)}")
+    for name in (
+        "latent_dim",
+        "d_steps",
+        "epochs",
+        "batch_size",
+        "sample_size",
+        "checkpoint_every",
+    ):
+        check(getattr(config, name) >= 1, name, "an integer >= 1")
+    check(config.train_size is None or config.train_size >= 1, "train_size", "an integer >= 1")
+    check(config.lr > 0, "lr", "a learning rate > 0")
+    check(0 <= config.beta1 < 1, "beta1", "a value in [0, 1)")
+    check(0 <= config.beta2 < 1, "beta2", "a value in [0, 1)")
+    check(config.seed >= 0, "seed", "an integer >= 0")

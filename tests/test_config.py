@@ -1,0 +1,73 @@
+"""Presets, scales, config files and validation."""
+
+import pytest
+
+from ganwatch.config import PRESETS, ConfigError, build_config, load_config_file
+
+
+def test_presets_are_the_articles_experiments():
+    stable = build_config({"preset": "stable"})
+    assert (stable.latent_dim, stable.lr, stable.beta1, stable.beta2, stable.epochs) == (
+        128,
+        2e-4,
+        0.5,
+        0.999,
+        100,
+    )
+    assert stable.batch_size == 1024 and stable.d_steps == 1
+    assert build_config({"preset": "latent-2"}).latent_dim == 2
+    assert build_config({"preset": "latent-1"}).latent_dim == 1
+    assert build_config({"preset": "latent-1"}).epochs == 200
+    lr = build_config({"preset": "lr-0.2"})
+    assert (lr.lr, lr.latent_dim, lr.beta1) == (0.2, 128, 0.5)
+    betas = build_config({"preset": "adam-default-betas"})
+    assert (betas.beta1, betas.beta2, betas.lr) == (0.9, 0.999, 2e-4)
+    assert set(PRESETS) == {"stable", "latent-2", "latent-1", "lr-0.2", "adam-default-betas"}
+
+
+def test_quick_scale_shrinks_work_not_hyperparameters():
+    quick = build_config({"preset": "latent-1", "scale": "quick"})
+    assert quick.latent_dim == 1 and quick.lr == 2e-4 and quick.beta1 == 0.5
+    assert (quick.train_size, quick.batch_size, quick.epochs) == (2048, 64, 10)
+    assert build_config({"preset": "stable", "scale": "quick"}).epochs == 5
+
+
+def test_flags_override_preset_and_scale():
+    config = build_config({"preset": "stable", "scale": "quick", "epochs": 3, "lr": "1e-3"})
+    assert config.epochs == 3 and config.lr == 1e-3
+
+
+def test_config_file_yaml(tmp_path):
+    path = tmp_path / "run.yaml"
+    path.write_text("preset: latent-2\nlatent-dim: 4\nepochs: 7\n")
+    config = build_config(load_config_file(path))
+    assert (config.latent_dim, config.epochs, config.preset) == (4, 7, "latent-2")
+
+
+def test_config_file_unknown_key_names_file_and_key(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("learning_rate: 0.1\n")
+    with pytest.raises(ConfigError, match="bad.yaml.*learning_rate"):
+        load_config_file(path)
+
+
+def test_missing_config_file(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config_file(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize(
+    ("values", "flag"),
+    [
+        ({"lr": -1}, "--lr"),
+        ({"beta1": 1.0}, "--beta1"),
+        ({"epochs": 0}, "--epochs"),
+        ({"dataset": "cifar"}, "--dataset"),
+        ({"preset": "nope"}, "--preset"),
+        ({"batch_size": "big"}, "--batch-size"),
+        ({"latent_dim": 2.5}, "--latent-dim"),
+    ],
+)
+def test_bad_values_name_the_flag(values, flag):
+    with pytest.raises(ConfigError, match=flag):
+        build_config(values)
