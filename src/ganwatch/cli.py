@@ -103,7 +103,79 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("run", help="run id or name")
     export.add_argument("--out", required=True, metavar="DIR", help="folder to write into")
     _add_store(export)
+    _add_metric_commands(sub)
+    _add_dashboard_commands(sub)
     return parser
+
+
+def _add_dashboard_commands(sub) -> None:
+    dashboard = sub.add_parser(
+        "dashboard",
+        help="a live, read-only web view of the store",
+        description="Serve the runs list, run pages and comparisons on a local web page that "
+        "updates while runs train. It only reads the store.",
+    )
+    dashboard.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this machine only; "
+        "anything else is reachable from the network and warns)",
+    )
+    dashboard.add_argument(
+        "--port", type=int, default=8787, help="port (default 8787; 0 picks a free one)"
+    )
+    _add_store(dashboard)
+
+    report = sub.add_parser(
+        "report",
+        help="write runs' dashboard views into one offline HTML file",
+        description="Write the dashboard's views of one or more runs into a single HTML file "
+        "that opens without a server or network (data, scripts and pictures inline).",
+    )
+    report.add_argument("runs", nargs="+", metavar="RUN", help="run ids or names")
+    report.add_argument("--out", required=True, metavar="FILE", help="HTML file to write")
+    _add_store(report)
+
+
+def _add_metric_commands(sub) -> None:
+    metrics = sub.add_parser(
+        "metrics",
+        help="measure samples against a reference (NDB, PRDC, FID, KID, modes)",
+        description="Compare samples with a reference. Inputs are .npy arrays or dataset names "
+        "(mnist, mnist:test, ring, ...). Images (N,28,28) or (N,C,28,28) go through "
+        "the MNIST classifier where a metric needs features (uint8 = pixel values "
+        "0..255, float = a generator's tanh output in [-1, 1]); (N, D) arrays are "
+        "used as given.",
+    )
+    metrics.add_argument("metric", choices=["ndb", "prdc", "fid", "kid", "modes"])
+    metrics.add_argument(
+        "--reference",
+        required=True,
+        metavar="R",
+        help="reference samples: R.npy or a dataset name (default split: train)",
+    )
+    metrics.add_argument(
+        "--samples",
+        required=True,
+        metavar="S",
+        help="samples to judge: S.npy or a dataset name such as mnist:test",
+    )
+    metrics.add_argument("--bins", type=int, default=100, help="NDB bins K (default 100)")
+    metrics.add_argument("--k", type=int, help="nearest neighbours for PRDC (default 5)")
+    metrics.add_argument("--seed", type=int, default=0, help="seed for k-means and KID subsets")
+    metrics.add_argument("--data-dir", metavar="DIR", help="where named datasets' files are")
+    metrics.add_argument("--chart", metavar="PNG", help="ndb: also write the bins chart here")
+    metrics.add_argument("--json", action="store_true", help="print one JSON object")
+
+    classifier = sub.add_parser("classifier", help="the feature classifier for image metrics")
+    classifier_sub = classifier.add_subparsers(
+        dest="classifier_command", required=True, metavar="ACTION"
+    )
+    train = classifier_sub.add_parser("train", help="train and cache the MNIST-like classifier")
+    train.add_argument("--dataset", default="mnist", choices=["mnist", "fashion-mnist", "kmnist"])
+    train.add_argument("--data-dir", metavar="DIR", help="where the dataset's files are")
+    train.add_argument("--device", default="auto", choices=DEVICES)
+    train.add_argument("--quiet", action="store_true", help="no progress output")
 
 
 def _parse_set(items: Sequence[str]) -> dict[str, str]:
@@ -193,12 +265,68 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_metrics(args: argparse.Namespace) -> int:
+    import json
+
+    from ganwatch.evaluate import compute, load_samples
+
+    reference = load_samples(args.reference, data_dir=args.data_dir, default_split="train")
+    samples = load_samples(args.samples, data_dir=args.data_dir, default_split="test")
+    result = compute(
+        args.metric,
+        reference,
+        samples,
+        bins=args.bins,
+        k=args.k,
+        seed=args.seed,
+        data_dir=args.data_dir,
+        chart=args.chart,
+    )
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    for key, value in result.items():
+        if isinstance(value, float):
+            print(f"{key}: {value:.6g}")
+        elif not isinstance(value, list) or len(value) <= 20:
+            print(f"{key}: {value}")
+    return 0
+
+
+def cmd_classifier(args: argparse.Namespace) -> int:
+    from ganwatch.metrics.classifier import train_and_cache_classifier
+    from ganwatch.train import resolve_device
+
+    path, accuracy = train_and_cache_classifier(
+        args.dataset, data_dir=args.data_dir, device=resolve_device(args.device), quiet=args.quiet
+    )
+    print(f"classifier for {args.dataset}: test accuracy {accuracy:.2%}\n  cached at {path}")
+    return 0
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from ganwatch.dashboard.server import serve
+
+    return serve(args.store, host=args.host, port=args.port)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from ganwatch.dashboard.report import write_report
+
+    print(write_report(args.store, args.runs, args.out))
+    return 0
+
+
 COMMANDS = {
     "train": cmd_train,
     "resume": cmd_resume,
     "runs": cmd_runs,
     "show": cmd_show,
     "export": cmd_export,
+    "dashboard": cmd_dashboard,
+    "report": cmd_report,
+    "metrics": cmd_metrics,
+    "classifier": cmd_classifier,
 }
 
 

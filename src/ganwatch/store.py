@@ -182,20 +182,41 @@ def _check_kind(kind: str) -> None:
 class RunStore:
     """Read and write runs in one store root; safe to use from several processes at once."""
 
-    def __init__(self, root: StrPath | None = None) -> None:
+    def __init__(self, root: StrPath | None = None, *, read_only: bool = False) -> None:
+        """Open (and with ``read_only=False`` create) the store at ``root``.
+
+        ``read_only=True`` is for viewers such as the dashboard: SQLite itself then refuses
+        every write (a ``mode=ro`` connection), nothing is created, and a missing store is a
+        :class:`FileNotFoundError` instead of a new empty one. It still sees the rows that a
+        training process commits meanwhile (WAL readers never block the writer).
+        """
         self.root: Path = resolve_store_root(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.read_only: bool = read_only
         self.db_path: Path = self.root / DB_NAME
+        if read_only:
+            if not self.db_path.is_file():
+                raise FileNotFoundError(f"no run store at {self.root} ({DB_NAME} is missing)")
+            target, uri = f"{self.db_path.as_uri()}?mode=ro", True
+        else:
+            self.root.mkdir(parents=True, exist_ok=True)
+            target, uri = str(self.db_path), False
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so every write transaction
         # is exactly as long as we intend and starts with BEGIN IMMEDIATE.
         self._conn = sqlite3.connect(
-            self.db_path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+            target,
+            timeout=BUSY_TIMEOUT_S,
+            isolation_level=None,
+            check_same_thread=False,
+            uri=uri,
         )
         # One connection shared by threads (a trainer and a dashboard thread, say) must not
         # interleave statements of two transactions.
         self._lock = threading.RLock()
         try:
             self._conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            if read_only:
+                self._check_readable_schema()
+                return
             self._conn.execute("PRAGMA foreign_keys = ON")
             self._enable_wal()
             # NORMAL is durable against a crashing process in WAL mode; only a power cut can
@@ -221,6 +242,17 @@ class RunStore:
                     raise
                 time.sleep(0.05)
 
+    def _check_readable_schema(self) -> None:
+        """A read-only store cannot be migrated, only refused when it is newer than us."""
+        version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreVersionError(
+                f"{self.db_path} has schema version {version}, but this ganwatch reads "
+                f"up to {SCHEMA_VERSION}; upgrade ganwatch"
+            )
+        if version < SCHEMA_VERSION:
+            raise FileNotFoundError(f"no run store at {self.root} ({DB_NAME} has no tables yet)")
+
     def _ensure_schema(self) -> None:
         with self._write() as conn:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -238,6 +270,8 @@ class RunStore:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One short write transaction; rolled back if the body raises."""
+        if self.read_only:
+            raise PermissionError(f"the store at {self.root} is open read-only")
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -312,9 +346,10 @@ class RunStore:
                 raise self._not_found(run_id)
 
     def run_dir(self, run_id: int) -> Path:
-        """The folder for a run's files, created on first use."""
+        """The folder for a run's files, created on first use (not in a read-only store)."""
         path = self.root / "runs" / str(int(run_id))
-        path.mkdir(parents=True, exist_ok=True)
+        if not self.read_only:
+            path.mkdir(parents=True, exist_ok=True)
         return path
 
     def get_run(self, ref: int | str) -> RunInfo:
@@ -413,11 +448,17 @@ class RunStore:
         return path
 
     def step_metrics(
-        self, run_id: int, keys: Sequence[str] | None = None
+        self, run_id: int, keys: Sequence[str] | None = None, *, after: int | None = None
     ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Each key's series as (steps int64, values float64) sorted by step; NaN where logged."""
+        """Each key's series as (steps int64, values float64) sorted by step; NaN where logged.
+
+        ``after`` keeps only steps greater than it, so a live viewer fetches just what is new.
+        """
         sql = "SELECT key, step, value FROM step_metrics WHERE run_id = ?"
         params: list[Any] = [run_id]
+        if after is not None:
+            sql += " AND step > ?"
+            params.append(int(after))
         if keys is not None:
             wanted = list(keys)
             if not wanted:
@@ -443,6 +484,11 @@ class RunStore:
             )[0][0]
         )
 
+    def last_step(self, run_id: int) -> int:
+        """The highest step with metrics (0 before the first), without loading them all."""
+        rows = self._query("SELECT MAX(step) FROM step_metrics WHERE run_id = ?", (run_id,))
+        return int(rows[0][0] or 0)
+
     def epoch_metrics(self, run_id: int) -> list[dict]:
         """One dict per epoch, ``{"epoch": e, "step": s, key: value, ...}``, sorted by epoch."""
         rows = self._query(
@@ -464,6 +510,13 @@ class RunStore:
             (run_id, kind),
         )
         return [(epoch, step, self.root / path) for epoch, step, path in rows]
+
+    def image_kinds(self, run_id: int) -> list[str]:
+        """The kinds of image a run has (``grid``, ``ndb``, ...), sorted by name."""
+        rows = self._query(
+            "SELECT DISTINCT kind FROM images WHERE run_id = ? ORDER BY kind", (run_id,)
+        )
+        return [kind for (kind,) in rows]
 
     def events(self, run_id: int, kind: str | None = None) -> list[dict]:
         """A run's events in the order they were logged, optionally of one kind only."""
