@@ -45,6 +45,7 @@ def time_ganwatch(args: argparse.Namespace) -> tuple[float, int]:
         "device": args.device,
         "precision": args.precision,
         "checkpoint_every": 1,
+        "metrics": args.metrics,
     }
     config = build_config(overrides)
     with tempfile.TemporaryDirectory() as tmp, RunStore(tmp) as store:
@@ -95,6 +96,11 @@ def main() -> None:
     )
     parser.add_argument("--device", default="auto")
     parser.add_argument("--precision", default="auto")
+    parser.add_argument(
+        "--metrics",
+        action="store_true",
+        help="also run the monitor's per-epoch metrics (off: recording only)",
+    )
     args = parser.parse_args()
     if not args.data_dir:
         parser.error("--data-dir (or $GANWATCH_DATA_DIR) is required")

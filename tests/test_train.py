@@ -68,6 +68,7 @@ def test_image_run_writes_8x8_grid(tmp_path, mnist_dir):
             "epochs": 1,
             "device": "cpu",
             "latent_dim": 8,
+            "metrics": False,
         }
     )
     with RunStore(tmp_path) as store:

@@ -80,6 +80,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for flag, kind, text in TRAIN_FLAGS:
         train.add_argument(flag, type=kind, help=text)
+    train.add_argument(
+        "--stop-on",
+        metavar="VERDICTS",
+        help="stop when the diagnosis says one of these (comma-separated): "
+        "mode_collapse, convergence_failure, divergence",
+    )
+    train.add_argument("--eval-every", type=int, help="epochs between metric evaluations (1)")
+    train.add_argument("--ndb-every", type=int, help="evaluations between NDB runs (5)")
+    train.add_argument(
+        "--no-metrics",
+        dest="metrics",
+        action="store_false",
+        default=None,
+        help="record losses and grids only: no metrics, diagnosis from losses",
+    )
     train.add_argument("--name", help="a name for the run (default: the preset or dataset)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_store(train)
@@ -96,6 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
     show = sub.add_parser("show", help="one run's config, progress and last metrics")
     show.add_argument("run", help="run id or name")
     _add_store(show)
+
+    diagnose = sub.add_parser("diagnose", help="a run's verdicts over time, with evidence")
+    diagnose.add_argument("run", help="run id or name")
+    diagnose.add_argument("--json", action="store_true", help="print the verdict events as JSON")
+    _add_store(diagnose)
 
     export = sub.add_parser(
         "export", help="write a run's metrics CSV, loss chart and grid timeline"
@@ -194,7 +214,19 @@ def train_overrides(args: argparse.Namespace) -> dict:
 
     values: dict = load_config_file(args.config) if args.config else {}
     values.update(_parse_set(args.set))
-    for key in ("preset", "scale", "dataset", "data_dir", "model", "device", "precision"):
+    for key in (
+        "preset",
+        "scale",
+        "dataset",
+        "data_dir",
+        "model",
+        "device",
+        "precision",
+        "stop_on",
+        "eval_every",
+        "ndb_every",
+        "metrics",
+    ):
         if getattr(args, key) is not None:
             values[key] = getattr(args, key)
     for flag, _, _ in TRAIN_FLAGS:
@@ -252,6 +284,21 @@ def cmd_show(args: argparse.Namespace) -> int:
 
     with RunStore(args.store) as store:
         print(run_summary(store, store.get_run(args.run)))
+    return 0
+
+
+def cmd_diagnose(args: argparse.Namespace) -> int:
+    import json
+
+    from ganwatch.export import diagnosis_timeline
+    from ganwatch.store import RunStore
+
+    with RunStore(args.store) as store:
+        run = store.get_run(args.run)
+        if args.json:
+            print(json.dumps([e["payload"] for e in store.events(run.id, "verdict")]))
+        else:
+            print(diagnosis_timeline(store, run))
     return 0
 
 
@@ -326,6 +373,7 @@ COMMANDS = {
     "dashboard": cmd_dashboard,
     "report": cmd_report,
     "metrics": cmd_metrics,
+    "diagnose": cmd_diagnose,
     "classifier": cmd_classifier,
 }
 

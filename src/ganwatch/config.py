@@ -46,6 +46,10 @@ class TrainConfig:
     device: str = "auto"
     precision: str = "auto"  # auto: tf32 on CUDA (PyTorch's cuDNN default), fp32 on CPU
     checkpoint_every: int = 10  # epochs between checkpoints; one is always written at the end
+    metrics: bool = True  # measure against the training data after epochs (see eval_every)
+    eval_every: int = 1  # epochs between metric evaluations
+    ndb_every: int = 5  # evaluations between NDB evaluations (its bins are fitted once)
+    stop_on: str = ""  # comma-separated verdicts that stop the run, e.g. "mode_collapse"
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -149,6 +153,8 @@ def _coerce(name: str, value: Any) -> Any:
     if value is None:
         return None
     try:
+        if kind is bool:
+            return _to_bool(value)
         if kind is int:
             if isinstance(value, float) and not value.is_integer():
                 raise ValueError
@@ -160,6 +166,20 @@ def _coerce(name: str, value: Any) -> Any:
         raise ConfigError(
             f"--{name.replace('_', '-')}: expected {kind.__name__}, got {value!r}"
         ) from exc
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "on", "1"):
+        return True
+    if text in ("false", "no", "off", "0"):
+        return False
+    raise ValueError(value)
+
+
+STOP_VERDICTS = ("mode_collapse", "convergence_failure", "divergence")
 
 
 def validate(config: TrainConfig) -> None:
@@ -182,6 +202,8 @@ def validate(config: TrainConfig) -> None:
         "batch_size",
         "sample_size",
         "checkpoint_every",
+        "eval_every",
+        "ndb_every",
     ):
         check(getattr(config, name) >= 1, name, "an integer >= 1")
     check(config.train_size is None or config.train_size >= 1, "train_size", "an integer >= 1")
@@ -189,3 +211,9 @@ def validate(config: TrainConfig) -> None:
     check(0 <= config.beta1 < 1, "beta1", "a value in [0, 1)")
     check(0 <= config.beta2 < 1, "beta2", "a value in [0, 1)")
     check(config.seed >= 0, "seed", "an integer >= 0")
+    stops = [kind.strip() for kind in config.stop_on.split(",") if kind.strip()]
+    check(
+        all(kind in STOP_VERDICTS for kind in stops),
+        "stop_on",
+        f"a comma-separated list of {', '.join(STOP_VERDICTS)}",
+    )

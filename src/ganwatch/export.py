@@ -269,3 +269,30 @@ def run_summary(store: RunStore, run: RunInfo) -> str:
     else:
         lines.append("events: none")
     return "\n".join(lines)
+
+
+def diagnosis_timeline(store: RunStore, run: RunInfo) -> str:
+    """``ganwatch diagnose RUN``: each verdict change with its evidence and remedies."""
+    events = store.events(run.id, "verdict")
+    lines = [f"run {run.id}: {run.name} ({run.status})"]
+    if not events:
+        lines.append(
+            "  no verdicts recorded (the run has no finished epoch, or predates the monitor)"
+        )
+        return "\n".join(lines)
+    for event in events:
+        v = event["payload"]
+        since = f", since step {v['since_step']}" if v.get("since_step") is not None else ""
+        lines.append(
+            f"epoch {v.get('epoch')} (step {v.get('step')}): {v['kind']}"
+            f"  confidence {v.get('confidence', 0):.2f}{since}"
+        )
+        for e in v.get("evidence", []):
+            lines.append(
+                f"    evidence: {e['metric']} = {e['value']:.4g} "
+                f"{e['op']} {e['threshold']:.4g}  {e.get('note', '')}".rstrip()
+            )
+        for r in v.get("remedies", []):
+            flag = f"  [{r['flag']}]" if r.get("flag") else ""
+            lines.append(f"    try: {r['text']}{flag}")
+    return "\n".join(lines)

@@ -35,8 +35,10 @@ from ganwatch.data import Dataset, load_dataset
 from ganwatch.images import image_grid, scatter_image
 from ganwatch.losses import bce_discriminator_loss, bce_generator_loss
 from ganwatch.models import build_models
+from ganwatch.monitor import Monitor
 
 if TYPE_CHECKING:
+    from ganwatch.diagnose import Verdict
     from ganwatch.store import RunStore
 
 STEP_KEYS = ("loss/g", "loss/d_real", "loss/d_fake", "d/real", "d/fake", "grad/g", "grad/d")
@@ -240,14 +242,36 @@ class _Progress:
         self.bar.close()
 
 
-def _record_steps(store: RunStore, run_id: int, first_step: int, rows: np.ndarray) -> None:
-    store.log_steps(
-        run_id,
-        (
-            (first_step + i + 1, dict(zip(STEP_KEYS, map(float, row), strict=True)))
-            for i, row in enumerate(rows)
-        ),
+def _monitor(
+    config: TrainConfig, store: RunStore, run_id: int, dataset: Dataset, state: TrainingState
+) -> Monitor:
+    """The trainer reports through the same Monitor a user's own loop would use."""
+    stop_on = [kind.strip() for kind in config.stop_on.split(",") if kind.strip()]
+    return Monitor(
+        dataset if config.metrics else None,
+        store,
+        config=config.to_dict(),
+        run_id=run_id,
+        step=state.step,
+        epoch=state.epoch,
+        stop_on=stop_on,
+        eval_every=config.eval_every,
+        ndb_every=config.ndb_every,
+        data_dir=config.data_dir,
     )
+
+
+def _verdict_line(run_id: int, new: Verdict, old: Verdict | None) -> str:
+    """One line when the verdict changes, with its strongest evidence and first remedy."""
+    line = f"run {run_id} epoch {new.epoch}: {old.kind if old else 'no verdict'} -> {new.kind}"
+    if new.evidence:
+        e = new.evidence[0]
+        line += f" ({e.metric} = {e.value:.4g} {e.op} {e.threshold:.4g})"
+    if new.remedies and new.kind not in ("healthy", "warming_up"):
+        line += f"; try: {new.remedies[0].text}" + (
+            f" [{new.remedies[0].flag}]" if new.remedies[0].flag else ""
+        )
+    return line
 
 
 def load_training_data(config: TrainConfig) -> Dataset:
@@ -301,6 +325,7 @@ def run_training(
             step=0,
         )
     store.set_status(run_id, "running")
+    monitor = _monitor(config, store, run_id, dataset, state)
 
     n = len(dataset)
     batches = [(i, min(i + config.batch_size, n)) for i in range(0, n, config.batch_size)]
@@ -308,6 +333,7 @@ def run_training(
         config.epochs * len(batches), state.epoch * len(batches), quiet, f"run {run_id}"
     )
     live_postfix = device.type == "cpu"  # a live postfix costs a GPU sync; on CUDA, per epoch
+    monitor.on_verdict = lambda new, old: progress.write(_verdict_line(run_id, new, old))
     stats = torch.zeros(len(batches), len(STEP_KEYS), device=device)
     done_in_epoch = 0
     status = "finished"
@@ -323,11 +349,12 @@ def run_training(
                     dict(zip(STEP_KEYS, stats[i].tolist(), strict=True)) if live_postfix else None
                 )
             rows = stats.cpu().numpy()  # the epoch's one synchronisation
-            _record_steps(store, run_id, state.step, rows)
+            monitor.log_steps(rows)
             state.step += len(batches)
             state.epoch += 1
             done_in_epoch = 0
             if not np.isfinite(rows).all():
+                monitor.end_epoch()  # records the epoch and the divergence verdict
                 bad = int(np.argmax(~np.isfinite(rows).all(axis=1)))
                 step = state.step - len(batches) + bad + 1
                 store.log_event(
@@ -348,17 +375,28 @@ def run_training(
                 break
             store.save_image(run_id, "grid", state.epoch, state.step, epoch_preview(state, dataset))
             elapsed = time.perf_counter() - started
-            values = dict(zip(STEP_KEYS, rows.mean(axis=0).tolist(), strict=True))
-            values.update({"time/epoch_s": elapsed, "speed/images_per_s": n / elapsed})
-            store.log_epoch(run_id, state.epoch, state.step, values)
+            timing = {"time/epoch_s": elapsed, "speed/images_per_s": n / elapsed}
+            verdict = monitor.end_epoch(generator=state.generator, extra=timing)
             if state.epoch % config.checkpoint_every == 0 or state.epoch == config.epochs:
                 save_checkpoint(ckpt, state_dict(state, config))
+            values = dict(zip(STEP_KEYS, rows.mean(axis=0).tolist(), strict=True))
             progress.set(values)
             if on_epoch is not None:
                 on_epoch(state.epoch, values)
+            if monitor.should_stop:
+                store.log_event(
+                    run_id,
+                    "stopped",
+                    {"verdict": verdict.kind, "epoch": state.epoch},
+                    step=state.step,
+                )
+                progress.write(f"run {run_id}: stopping on {verdict.kind} (--stop-on)")
+                status = "stopped"
+                break
     except BaseException as exc:
         if done_in_epoch:
-            _record_steps(store, run_id, state.step, stats[:done_in_epoch].cpu().numpy())
+            monitor.log_steps(stats[:done_in_epoch])
+            monitor.flush()
         status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         store.log_event(
             run_id,
@@ -370,7 +408,7 @@ def run_training(
         raise
     finally:
         progress.close()
-    if status == "finished":  # a divergence was logged with its evidence where it was found
+    if status == "finished":  # a divergence or stop was logged where it happened
         store.log_event(run_id, status, {"epoch": state.epoch}, step=state.step)
     store.set_status(run_id, status)
     return TrainResult(run_id, status, state.epoch, state.step, run_dir)

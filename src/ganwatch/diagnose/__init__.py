@@ -1,0 +1,41 @@
+"""Diagnose GAN failure modes from the recorded series (never from models).
+
+`diagnose(history)` returns one Verdict; the detectors it combines are pure functions that
+can be called on their own. Thresholds live in `thresholds.py`, remedies in `remedies.py`;
+docs/diagnosis.md explains the rules.
+"""
+
+from ganwatch.diagnose.combine import diagnose, merge_findings
+from ganwatch.diagnose.detectors import (
+    Finding,
+    detect_convergence_failure,
+    detect_divergence,
+    detect_healthy,
+    detect_high_lr_signature,
+    detect_mode_collapse,
+)
+from ganwatch.diagnose.remedies import IMPLEMENTED_FLAGS, flag_available, remedies_for
+from ganwatch.diagnose.thresholds import DEFAULT, Thresholds, thresholds_table
+from ganwatch.diagnose.verdict import VERDICT_KINDS, Evidence, History, Remedy, Verdict
+
+__all__ = [
+    "DEFAULT",
+    "IMPLEMENTED_FLAGS",
+    "VERDICT_KINDS",
+    "Evidence",
+    "Finding",
+    "History",
+    "Remedy",
+    "Thresholds",
+    "Verdict",
+    "detect_convergence_failure",
+    "detect_divergence",
+    "detect_healthy",
+    "detect_high_lr_signature",
+    "detect_mode_collapse",
+    "diagnose",
+    "flag_available",
+    "merge_findings",
+    "remedies_for",
+    "thresholds_table",
+]

@@ -1,0 +1,96 @@
+"""`diagnose`: run every detector and pick one verdict, by a fixed, documented priority.
+
+Priority: divergence (certain, and nothing else matters once the numbers are NaN) >
+convergence failure / mode collapse (the one with the higher confidence; on a tie,
+convergence failure, because coverage-type metrics mean little while samples are not yet
+data-like; the other's evidence is kept, marked as secondary) > healthy > warming_up
+(nothing decisive yet). Before `min_epochs` epochs only a failure of at least
+`decisive_confidence` is reported, so one noisy early epoch does not raise an alarm.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from ganwatch.diagnose.detectors import (
+    Finding,
+    detect_convergence_failure,
+    detect_divergence,
+    detect_healthy,
+    detect_high_lr_signature,
+    detect_mode_collapse,
+)
+from ganwatch.diagnose.remedies import remedies_for
+from ganwatch.diagnose.thresholds import DEFAULT, Thresholds
+from ganwatch.diagnose.verdict import Evidence, History, Verdict
+
+
+def merge_findings(a: Finding | None, b: Finding | None) -> Finding | None:
+    """Two findings of one kind as one: earliest onset, confidences combined, all evidence."""
+    if a is None or b is None:
+        return a or b
+    confidence = 1.0 - (1.0 - a.confidence) * (1.0 - b.confidence)
+    since = min(a.since_index, b.since_index)
+    return Finding(a.kind, since, confidence, a.evidence + b.evidence, a.tags | b.tags)
+
+
+def _failures(h: History, t: Thresholds) -> list[Finding]:
+    """Convergence failure and mode collapse findings, strongest first."""
+    convergence = merge_findings(detect_convergence_failure(h, t), detect_high_lr_signature(h, t))
+    found = [f for f in (convergence, detect_mode_collapse(h, t)) if f is not None]
+    if len(h) < t.min_epochs:
+        found = [f for f in found if f.confidence >= t.decisive_confidence]
+    return sorted(
+        found, key=lambda f: (f.confidence, f.kind == "convergence_failure"), reverse=True
+    )
+
+
+def _secondary(f: Finding) -> list[Evidence]:
+    """The weaker finding's evidence, kept so people see both problems, marked as such."""
+    label = f.kind.replace("_", " ")
+    return [replace(e, note=f"(also a sign of {label}) {e.note}") for e in f.evidence]
+
+
+def diagnose(
+    history: History,
+    thresholds: Thresholds = DEFAULT,
+    config: Mapping[str, Any] | None = None,
+) -> Verdict:
+    """The verdict for the run so far; `config` (lr, beta1, latent_dim, ...) tailors remedies."""
+    h, t = history, thresholds
+    if len(h) == 0:
+        return Verdict("warming_up", 0, 0, None, 0.0)
+    epoch, step = int(h.epochs[-1]), int(h.steps[-1])
+
+    divergence = detect_divergence(h, t)
+    if divergence is not None:
+        since = h.nonfinite_step
+        if since is None:
+            since = int(h.steps[divergence.since_index])
+        remedies = remedies_for("divergence", divergence.tags, config)
+        return Verdict("divergence", epoch, step, int(since), 1.0, divergence.evidence, remedies)
+
+    failures = _failures(h, t)
+    if failures:
+        best, others = failures[0], failures[1:]
+        evidence = best.evidence + [e for f in others for e in _secondary(f)]
+        return Verdict(
+            best.kind,
+            epoch,
+            step,
+            int(h.steps[best.since_index]),
+            round(best.confidence, 4),
+            evidence,
+            remedies_for(best.kind, best.tags, config),
+        )
+
+    healthy = detect_healthy(h, t)
+    if healthy is not None:
+        since = int(h.steps[healthy.since_index])
+        return Verdict(
+            "healthy", epoch, step, since, round(healthy.confidence, 4), healthy.evidence
+        )
+
+    return Verdict("warming_up", epoch, step, None, 0.0)

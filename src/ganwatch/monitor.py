@@ -1,0 +1,305 @@
+"""Monitor: the one integration point between a training loop and ganwatch.
+
+A user's own PyTorch loop (or ganwatch's trainer) reports losses every step and samples every
+epoch; the Monitor records them in the run store, measures the scheduled metrics against the
+reference data, asks the detectors for a verdict, and says when to stop::
+
+    mon = Monitor(reference="mnist", store="ganwatch_runs", name="my-gan", config={...})
+    for epoch in range(epochs):
+        for real in loader:
+            ...                                    # the usual D and G updates
+            mon.log_step(loss_g=lg, loss_d_real=lr, loss_d_fake=lf, d_real=dx, d_fake=dgz)
+        verdict = mon.end_epoch(samples=G(fixed_noise))   # or generator=G, latent_dim=...
+        if mon.should_stop:
+            break
+    mon.close()
+
+``log_step`` accepts floats or 0-d tensors and keeps tensors as they are (no GPU sync); they
+become floats once, at ``end_epoch``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from ganwatch.diagnose import History, Verdict, diagnose
+from ganwatch.epoch_metrics import ReferenceMetrics
+from ganwatch.store import RunStore
+
+STEP_KEYS = ("loss/g", "loss/d_real", "loss/d_fake", "d/real", "d/fake", "grad/g", "grad/d")
+STOPPABLE = ("mode_collapse", "convergence_failure", "divergence")
+DEFAULT_EVAL_SAMPLES = {"cuda": 2048, "cpu": 512}
+
+
+class Monitor:
+    """Records a GAN's training, measures it after every epoch, and diagnoses it."""
+
+    def __init__(
+        self,
+        reference: Any = None,
+        store: str | RunStore | None = "ganwatch_runs",
+        name: str | None = None,
+        config: dict | None = None,
+        *,
+        run_id: int | None = None,
+        step: int = 0,
+        epoch: int = 0,
+        stop_on: Iterable[str] = (),
+        eval_every: int = 1,
+        ndb_every: int = 5,
+        eval_samples: int | None = None,
+        data_dir: str | None = None,
+        on_verdict: Callable[[Verdict, Verdict | None], None] | None = None,
+    ) -> None:
+        """``reference``: real data (array or tensor, or a dataset name such as "mnist" or
+        "ring"); None records and diagnoses from the losses alone. ``run_id`` attaches to an
+        existing run (ganwatch's trainer, a resume) at ``step``/``epoch``; otherwise a run
+        named ``name`` is created with ``config``. ``stop_on``: verdict kinds that set
+        ``should_stop``. ``on_verdict(new, previous)`` is called when the verdict changes.
+        """
+        self.stop_on = tuple(stop_on)
+        unknown = sorted(set(self.stop_on) - set(STOPPABLE))
+        if unknown:
+            raise ValueError(
+                f"--stop-on: unknown verdicts {unknown}; expected any of {', '.join(STOPPABLE)}"
+            )
+        if eval_every < 1 or ndb_every < 1:
+            raise ValueError("eval_every and ndb_every must be >= 1")
+        self._owns_store = not isinstance(store, RunStore)
+        self.store = store if isinstance(store, RunStore) else RunStore(store)
+        self.config = dict(config or {})
+        if run_id is None:
+            run_id = self.store.create_run(name or "run", self.config)
+            self.store.log_event(run_id, "started", {"source": "monitor"}, step=0)
+        self.run_id = run_id
+        self.step, self.epoch = step, epoch
+        self.eval_every, self.ndb_every = eval_every, ndb_every
+        self.eval_samples = eval_samples
+        self.data_dir = data_dir
+        self.on_verdict = on_verdict
+        self._reference_source = reference
+        self._reference: ReferenceMetrics | None = None
+        self._pending: list[tuple] = []  # per-step values, tensors kept as they are
+        self._history: list[dict[str, float]] = self._recorded_history()
+        self._nonfinite_step: int | None = None
+        self.verdict: Verdict | None = self._last_verdict()
+        self.should_stop = False
+
+    # -- steps ---------------------------------------------------------------------------
+    def log_step(
+        self,
+        loss_g: Any,
+        loss_d_real: Any,
+        loss_d_fake: Any,
+        d_real: Any = None,
+        d_fake: Any = None,
+        grad_g: Any = None,
+        grad_d: Any = None,
+    ) -> None:
+        """Record one generator step (the global step counter advances by one)."""
+        self._pending.append((loss_g, loss_d_real, loss_d_fake, d_real, d_fake, grad_g, grad_d))
+
+    def log_steps(self, rows: torch.Tensor | np.ndarray) -> None:
+        """Record many steps at once: rows (n, 7) in the order of STEP_KEYS (the trainer's
+        per-epoch tensor; copied to the host here, once)."""
+        array = rows.detach().cpu().numpy() if isinstance(rows, torch.Tensor) else rows
+        self._pending.extend(tuple(row) for row in np.asarray(array, dtype=np.float64))
+
+    def flush(self) -> None:
+        """Store the steps logged since the last epoch ended (a crash mid-epoch keeps them)."""
+        self._flush_steps()
+
+    def _flush_steps(self) -> np.ndarray:
+        """Convert pending steps to floats (one device sync), store them, return (n, 7)
+        with NaN where a value was not given."""
+        if not self._pending:
+            return np.zeros((0, len(STEP_KEYS)))
+        given = np.array([[v is not None for v in row] for row in self._pending])
+        values = np.array([[_to_float(v) for v in row] for row in self._pending])
+        first = self.step
+        self.store.log_steps(
+            self.run_id,
+            (
+                (first + i + 1, {k: v for k, v, g in zip(STEP_KEYS, row, mask, strict=True) if g})
+                for i, (row, mask) in enumerate(zip(values, given, strict=True))
+            ),
+        )
+        bad = (given & ~np.isfinite(values)).any(axis=1)
+        if bad.any() and self._nonfinite_step is None:
+            self._nonfinite_step = first + int(np.argmax(bad)) + 1
+        self.step += len(values)
+        self._pending.clear()
+        values[~given] = np.nan
+        return values
+
+    # -- epochs --------------------------------------------------------------------------
+    def end_epoch(
+        self,
+        samples: Any = None,
+        *,
+        generator: torch.nn.Module | None = None,
+        latent_dim: int | None = None,
+        extra: dict[str, float] | None = None,
+    ) -> Verdict:
+        """Close an epoch: store its steps and averages, run the scheduled metrics on
+        ``samples`` (or on samples drawn from ``generator``), and return the verdict."""
+        steps = self._flush_steps()
+        self.epoch += 1
+        values: dict[str, float] = {}
+        if len(steps):
+            with np.errstate(invalid="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: not given
+                means = np.nanmean(steps, axis=0)
+            values = {
+                k: float(v) for k, v in zip(STEP_KEYS, means, strict=True) if not math.isnan(v)
+            }
+            values["loss/g_std"] = float(np.nanstd(steps[:, 0]))
+        values.update(extra or {})
+        if self._nonfinite_step is None and self._due():
+            started = time.perf_counter()
+            values.update(self._measure(samples, generator, latent_dim))
+            values["time/metrics_s"] = time.perf_counter() - started
+        self.store.log_epoch(self.run_id, self.epoch, self.step, values)
+        self._history.append({"epoch": self.epoch, "step": self.step, **values})
+        return self._diagnose()
+
+    def _due(self) -> bool:
+        return self._reference_source is not None and self.epoch % self.eval_every == 0
+
+    def _measure(
+        self, samples: Any, generator: torch.nn.Module | None, latent_dim: int | None
+    ) -> dict[str, float]:
+        if samples is None:
+            if generator is None:
+                return {}
+            samples = self._draw(generator, latent_dim)
+        reference = self._prepared_reference()
+        values, ndb = reference.measure(samples)
+        if ndb is not None:
+            from ganwatch.metrics.ndb_plot import ndb_chart
+
+            png = ndb_chart(ndb)
+            self.store.save_image(self.run_id, "ndb", self.epoch, self.step, _png_to_array(png))
+        return values
+
+    def _draw(self, generator: torch.nn.Module, latent_dim: int | None) -> torch.Tensor:
+        latent_dim = latent_dim or getattr(generator, "latent_dim", None)
+        if latent_dim is None:
+            raise ValueError(
+                "end_epoch(generator=...) needs latent_dim= (or a generator "
+                "with a latent_dim attribute)"
+            )
+        device = next(generator.parameters()).device
+        n = self.eval_samples or DEFAULT_EVAL_SAMPLES.get(device.type, 512)
+        rng = torch.Generator(device=device).manual_seed(12345)
+        with torch.no_grad():
+            return torch.cat(
+                [
+                    generator(
+                        torch.randn(min(512, n - i), latent_dim, device=device, generator=rng)
+                    )
+                    .float()
+                    .cpu()
+                    for i in range(0, n, 512)
+                ]
+            )
+
+    def _prepared_reference(self) -> ReferenceMetrics:
+        if self._reference is None:
+            source, toy = self._reference_source, None
+            if isinstance(source, str):
+                from ganwatch.data import load_dataset
+
+                toy = source if source in ("ring", "grid") else None
+                source = load_dataset(source, data_dir=self.data_dir).data
+            elif hasattr(source, "data") and hasattr(source, "kind"):  # a ganwatch Dataset
+                toy = source.name if source.name in ("ring", "grid") else None
+                source = source.data
+            self._reference = ReferenceMetrics.prepare(
+                source, toy_name=toy, data_dir=self.data_dir, ndb_every=self.ndb_every
+            )
+        return self._reference
+
+    def _diagnose(self) -> Verdict:
+        history = _history(self._history, self._nonfinite_step)
+        verdict = diagnose(history, config=self.config)
+        previous = self.verdict
+        if previous is None or previous.kind != verdict.kind:
+            self.store.log_event(self.run_id, "verdict", verdict.to_dict(), step=verdict.step)
+            if self.on_verdict is not None:
+                self.on_verdict(verdict, previous)
+        self.verdict = verdict
+        if verdict.kind in self.stop_on:
+            self.should_stop = True
+        return verdict
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def close(self, status: str | None = None) -> None:
+        """Store what is pending and set the run's status (default: diverged after a
+        divergence, stopped when should_stop, else finished)."""
+        self._flush_steps()
+        if status is None:
+            kind = self.verdict.kind if self.verdict else None
+            status = (
+                "diverged"
+                if kind == "divergence"
+                else "stopped"
+                if self.should_stop
+                else "finished"
+            )
+        self.store.set_status(self.run_id, status)
+        if self._owns_store:
+            self.store.close()
+
+    def __enter__(self) -> Monitor:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.close("interrupted" if exc_type is KeyboardInterrupt else "failed")
+
+    def _recorded_history(self) -> list[dict[str, float]]:
+        """Epochs already in the store up to ``self.epoch`` (a resumed run keeps its past)."""
+        return [row for row in self.store.epoch_metrics(self.run_id) if row["epoch"] <= self.epoch]
+
+    def _last_verdict(self) -> Verdict | None:
+        events = [
+            e for e in self.store.events(self.run_id, "verdict") if (e["step"] or 0) <= self.step
+        ]
+        return Verdict.from_dict(events[-1]["payload"]) if events else None
+
+
+def _to_float(value: Any) -> float:
+    if value is None:
+        return math.nan
+    if isinstance(value, torch.Tensor):
+        return float(value.detach().float().item())
+    return float(value)
+
+
+def _history(rows: Sequence[dict[str, float]], nonfinite_step: int | None) -> History:
+    keys = sorted({k for row in rows for k in row} - {"epoch", "step"})
+    return History(
+        epochs=np.array([int(r["epoch"]) for r in rows], dtype=np.int64),
+        steps=np.array([int(r["step"]) for r in rows], dtype=np.int64),
+        series={k: np.array([float(r.get(k, math.nan)) for r in rows]) for k in keys},
+        nonfinite_step=nonfinite_step,
+    )
+
+
+def _png_to_array(png: bytes) -> np.ndarray:
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as image:
+        return np.asarray(image.convert("RGB"))

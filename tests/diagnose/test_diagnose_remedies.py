@@ -1,0 +1,119 @@
+"""Remedies, serialisation and the documented thresholds table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ganwatch.diagnose import (
+    DEFAULT,
+    VERDICT_KINDS,
+    Evidence,
+    Remedy,
+    Verdict,
+    flag_available,
+    remedies_for,
+    thresholds_table,
+)
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "diagnosis.md"
+
+
+def flags(remedies: list[Remedy]) -> list[str]:
+    return [r.flag for r in remedies]
+
+
+@pytest.mark.parametrize("kind", ["divergence", "convergence_failure", "mode_collapse"])
+def test_every_failure_has_remedies_with_flags(kind: str) -> None:
+    remedies = remedies_for(kind)
+    assert 1 <= len(remedies) <= 5
+    assert all(r.flag.startswith("--") and r.text for r in remedies)
+    assert len(set(flags(remedies))) == len(remedies)
+
+
+@pytest.mark.parametrize("kind", ["healthy", "warming_up"])
+def test_no_remedies_when_nothing_is_wrong(kind: str) -> None:
+    assert remedies_for(kind) == []
+
+
+def test_lr_signature_lowers_lr_to_the_articles_value_first() -> None:
+    remedies = remedies_for("convergence_failure", {"high_lr"}, {"lr": 0.2, "beta1": 0.5})
+    assert remedies[0] == Remedy(remedies[0].text, "--lr 2e-4")
+    assert "2e-4" in remedies[0].text
+
+
+def test_lr_already_at_the_articles_value_is_not_lowered_to_it_again() -> None:
+    config = {"lr": 2e-4, "beta1": 0.5}
+    signature = remedies_for("convergence_failure", {"high_lr"}, config)
+    assert "--lr 2e-4" not in flags(signature)
+    assert signature[0].flag == "--lr 0.0001"  # the signature still points at the lr
+    others = remedies_for("convergence_failure", {"low_precision"}, config)
+    assert not any(f.startswith("--lr") for f in flags(others))
+    assert "--beta1 0.5" not in flags(others)
+
+
+def test_article_deviations_come_first() -> None:
+    remedies = remedies_for("convergence_failure", {"low_precision"}, {"lr": 2e-4, "beta1": 0.9})
+    assert remedies[0].flag == "--beta1 0.5"
+
+
+def test_small_latent_space_collapse_suggests_a_larger_one_first() -> None:
+    assert remedies_for("mode_collapse", (), {"latent_dim": 2})[0].flag == "--latent-dim 128"
+    big = remedies_for("mode_collapse", (), {"latent_dim": 128})
+    assert "--latent-dim 128" not in flags(big)
+    assert big[0].flag == "--stabilize minibatch-discrimination"
+
+
+def test_active_stabilizers_and_losses_are_not_suggested_again() -> None:
+    config = {"stabilize": ["minibatch-discrimination", "pacgan"], "loss": "wgan-gp"}
+    got = flags(remedies_for("mode_collapse", (), config))
+    assert not {"--stabilize minibatch-discrimination", "--stabilize pacgan"} & set(got)
+    assert "--loss wgan-gp" not in got
+
+
+def test_discriminator_winning_with_several_d_steps_suggests_fewer() -> None:
+    got = flags(remedies_for("convergence_failure", {"d_wins"}, {"d_steps": 5}))
+    assert got[0] == "--d-steps 1"
+
+
+def test_flag_availability() -> None:
+    assert flag_available("--lr 2e-4")
+    assert flag_available("--latent-dim 128")
+    assert not flag_available("--stabilize pacgan")
+    assert not flag_available("--loss wgan-gp")
+
+
+def test_verdict_round_trips_through_json() -> None:
+    verdict = Verdict(
+        kind="mode_collapse",
+        epoch=12,
+        step=2892,
+        since_step=1928,
+        confidence=0.95,
+        evidence=[Evidence("metric/classes_covered", 2.0, 7.0, "<", "Only 2 of 10 classes.")],
+        remedies=[Remedy("Use a larger latent space", "--latent-dim 128")],
+    )
+    d = json.loads(json.dumps(verdict.to_dict()))
+    assert set(d) == {"kind", "epoch", "step", "since_step", "confidence", "evidence", "remedies"}
+    assert d["evidence"][0] == {
+        "metric": "metric/classes_covered",
+        "value": 2.0,
+        "threshold": 7.0,
+        "op": "<",
+        "note": "Only 2 of 10 classes.",
+    }
+    assert Verdict.from_dict(d) == verdict
+    unknown = Verdict("warming_up", 1, 10, None, 0.0)
+    assert Verdict.from_dict(unknown.to_dict()) == unknown
+
+
+def test_unknown_kind_is_refused() -> None:
+    assert "healthy" in VERDICT_KINDS
+    with pytest.raises(ValueError, match="unknown verdict kind"):
+        Verdict("collapsed", 1, 1, None, 1.0)
+
+
+def test_docs_table_matches_thresholds() -> None:
+    assert thresholds_table(DEFAULT) in DOCS.read_text()

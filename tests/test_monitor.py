@@ -1,0 +1,215 @@
+"""The Monitor: driven from the article's own loop, and judged on samples standing in for a
+generator against the MNIST training split."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn, optim
+
+from ganwatch.data import load_dataset
+from ganwatch.monitor import Monitor
+from ganwatch.store import RunStore
+
+
+@pytest.fixture
+def classifier_cache(monkeypatch, trained_classifier):
+    """Point the Monitor's classifier lookup at the session's trained classifier."""
+    monkeypatch.setenv("GANWATCH_CACHE_DIR", str(trained_classifier.cache_root))
+
+
+def test_monitor_in_the_articles_loop(tmp_path, classifier_cache, real_mnist_dir):
+    """The article's loop, as published (models, BCELoss on sigmoid outputs, separate real
+    and fake backward passes), with only the five monitor lines marked # + added."""
+    train_images = load_dataset("mnist", data_dir=real_mnist_dir, size=256).data
+    batch_size, sample_size, latent_dim, k, epochs = 64, 64, 16, 1, 2
+
+    class Generator(nn.Module):
+        def __init__(self, latent_space):
+            super().__init__()
+            self.fcn = nn.Sequential(nn.Linear(latent_space, 128 * 7 * 7), nn.LeakyReLU(0.2))
+            self.deconv = nn.Sequential(
+                nn.ConvTranspose2d(128, 128, 4, 2, 1),
+                nn.LeakyReLU(0.2),
+                nn.ConvTranspose2d(128, 128, 4, 2, 1),
+                nn.LeakyReLU(0.2),
+                nn.Conv2d(128, 1, 3, padding=1),
+                nn.Tanh(),
+            )
+
+        def forward(self, x):
+            return self.deconv(self.fcn(x).view(-1, 128, 7, 7))
+
+    class Discriminator(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Sequential(
+                nn.Conv2d(1, 64, 4, 2, 1),
+                nn.LeakyReLU(0.2),
+                nn.Conv2d(64, 64, 4, 2, 1),
+                nn.LeakyReLU(0.2),
+            )
+            self.classifier = nn.Sequential(nn.Linear(3136, 1), nn.Sigmoid())
+
+        def forward(self, x):
+            return self.classifier(self.conv(x).view(x.size(0), -1))
+
+    torch.manual_seed(0)
+    generator, discriminator = Generator(latent_dim), Discriminator()
+    optim_g = optim.Adam(generator.parameters(), lr=0.0002, betas=(0.5, 0.999))
+    optim_d = optim.Adam(discriminator.parameters(), lr=0.0002, betas=(0.5, 0.999))
+    criterion = nn.BCELoss()
+
+    def train_discriminator(optimizer, data_real, data_fake):
+        b = data_real.size(0)
+        optimizer.zero_grad()
+        output_real = discriminator(data_real)
+        loss_real = criterion(output_real, torch.ones(b, 1))
+        output_fake = discriminator(data_fake)
+        loss_fake = criterion(output_fake, torch.zeros(b, 1))
+        loss_real.backward()
+        loss_fake.backward()
+        optimizer.step()
+        return loss_real, loss_fake, output_real.mean(), output_fake.mean()
+
+    def train_generator(optimizer, data_fake):
+        optimizer.zero_grad()
+        loss = criterion(discriminator(data_fake), torch.ones(data_fake.size(0), 1))
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    noise = torch.randn(sample_size, latent_dim)
+    mon = Monitor(
+        reference=train_images,
+        store=tmp_path,
+        name="article",  # +
+        config={"latent_dim": latent_dim},
+        data_dir=str(real_mnist_dir),
+    )
+    for _epoch in range(epochs):
+        for i in range(0, len(train_images), batch_size):
+            image = train_images[i : i + batch_size]
+            for _ in range(k):
+                data_fake = generator(torch.randn(len(image), latent_dim)).detach()
+                loss_real, loss_fake, d_x, d_gz = train_discriminator(optim_d, image, data_fake)
+            loss_g = train_generator(optim_g, generator(torch.randn(len(image), latent_dim)))
+            mon.log_step(
+                loss_g=loss_g,
+                loss_d_real=loss_real,
+                loss_d_fake=loss_fake,  # +
+                d_real=d_x,
+                d_fake=d_gz,
+            )
+        verdict = mon.end_epoch(samples=generator(noise).detach())  # +
+        if mon.should_stop:  # +
+            break
+    mon.close()  # +
+
+    with RunStore(tmp_path) as store:
+        run = store.get_run("article")
+        assert run.status == "finished"
+        steps = store.step_metrics(run.id)
+        assert list(steps["loss/g"][0]) == list(range(1, 9))
+        assert "grad/g" not in steps  # not given, not invented
+        epochs_rows = store.epoch_metrics(run.id)
+        assert [r["epoch"] for r in epochs_rows] == [1, 2]
+        for key in (
+            "metric/classes_covered",
+            "metric/precision",
+            "metric/fid",
+            "metric/diversity",
+            "metric/ndb_k",
+        ):
+            assert key in epochs_rows[0], key
+        assert epochs_rows[0]["loss/g"] == pytest.approx(steps["loss/g"][1][:4].mean())
+        verdicts = store.events(run.id, "verdict")
+        assert verdicts and verdicts[-1]["payload"]["kind"] == verdict.kind
+        assert store.images(run.id, "ndb")  # the NDB bins chart of the first evaluation
+
+
+def _losses(mon: Monitor, steps: int, rng: np.random.Generator) -> None:
+    """Settled losses of a balanced GAN (around ln 2), a little noisy."""
+    for _ in range(steps):
+        mon.log_step(
+            loss_g=0.75 + 0.05 * rng.standard_normal(),
+            loss_d_real=0.65 + 0.05 * rng.standard_normal(),
+            loss_d_fake=0.65 + 0.05 * rng.standard_normal(),
+            d_real=0.52,
+            d_fake=0.48,
+        )
+
+
+def _judge(tmp_path, reference, samples_for_epoch, real_mnist_dir, epochs=3):
+    rng = np.random.default_rng(0)
+    mon = Monitor(
+        reference=reference,
+        store=tmp_path,
+        name="stand-in",
+        data_dir=str(real_mnist_dir),
+        eval_samples=None,
+    )
+    for epoch in range(epochs):
+        _losses(mon, 20, rng)
+        verdict = mon.end_epoch(samples=samples_for_epoch(epoch))
+    mon.close()
+    return verdict
+
+
+@pytest.fixture(scope="module")
+def mnist_split(real_mnist_dir):
+    data = load_dataset("mnist", data_dir=real_mnist_dir)
+    return data.data[:13_797], data.data[13_797:], data.labels[13_797:]
+
+
+def test_held_out_real_digits_are_healthy(tmp_path, classifier_cache, real_mnist_dir, mnist_split):
+    reference, held_out, _ = mnist_split
+    verdict = _judge(
+        tmp_path, reference, lambda e: held_out[e * 2000 : (e + 1) * 2000], real_mnist_dir
+    )
+    assert verdict.kind == "healthy", verdict.to_dict()
+
+
+def test_two_digit_classes_are_mode_collapse(
+    tmp_path, classifier_cache, real_mnist_dir, mnist_split
+):
+    reference, held_out, labels = mnist_split
+    two = held_out[(labels == 3) | (labels == 7)]
+    verdict = _judge(tmp_path, reference, lambda e: two[e * 600 : (e + 1) * 600], real_mnist_dir)
+    assert verdict.kind == "mode_collapse", verdict.to_dict()
+    assert any(e.metric == "metric/classes_covered" for e in verdict.evidence)
+    assert verdict.remedies and all(r.text for r in verdict.remedies)
+
+
+def test_uniform_noise_is_convergence_failure(
+    tmp_path, classifier_cache, real_mnist_dir, mnist_split
+):
+    reference, _, _ = mnist_split
+    noise = torch.rand(3 * 1000, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    verdict = _judge(
+        tmp_path, reference, lambda e: noise[e * 1000 : (e + 1) * 1000], real_mnist_dir
+    )
+    assert verdict.kind == "convergence_failure", verdict.to_dict()
+
+
+def test_nan_loss_is_divergence_without_a_crash(tmp_path):
+    mon = Monitor(reference=None, store=tmp_path, name="nan", stop_on=["divergence"])
+    rng = np.random.default_rng(0)
+    _losses(mon, 10, rng)
+    assert mon.end_epoch().kind in ("warming_up", "healthy")
+    _losses(mon, 3, rng)
+    mon.log_step(loss_g=float("nan"), loss_d_real=0.7, loss_d_fake=0.7)
+    verdict = mon.end_epoch()
+    assert verdict.kind == "divergence" and verdict.since_step == 14
+    assert mon.should_stop
+    mon.close()
+    with RunStore(tmp_path) as store:
+        run = store.get_run("nan")
+        assert run.status == "diverged"
+        assert np.isnan(store.step_metrics(run.id)["loss/g"][1][-1])  # the evidence is kept
+
+
+def test_stop_on_rejects_unknown_verdicts(tmp_path):
+    with pytest.raises(ValueError, match="--stop-on"):
+        Monitor(store=tmp_path, stop_on=["sad"])
