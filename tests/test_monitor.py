@@ -8,6 +8,8 @@ import pytest
 import torch
 from torch import nn, optim
 
+import ganwatch
+from article_reference import ArticleDiscriminator, ArticleGenerator
 from ganwatch.data import load_dataset
 from ganwatch.monitor import Monitor
 from ganwatch.store import RunStore
@@ -21,42 +23,13 @@ def classifier_cache(monkeypatch, trained_classifier):
 
 def test_monitor_in_the_articles_loop(tmp_path, classifier_cache, real_mnist_dir):
     """The article's loop, as published (models, BCELoss on sigmoid outputs, separate real
-    and fake backward passes), with only the five monitor lines marked # + added."""
+    and fake backward passes), with only the monitor lines marked # + added: five, with the
+    ``import ganwatch`` at the top of this file."""
     train_images = load_dataset("mnist", data_dir=real_mnist_dir, size=256).data
     batch_size, sample_size, latent_dim, k, epochs = 64, 64, 16, 1, 2
 
-    class Generator(nn.Module):
-        def __init__(self, latent_space):
-            super().__init__()
-            self.fcn = nn.Sequential(nn.Linear(latent_space, 128 * 7 * 7), nn.LeakyReLU(0.2))
-            self.deconv = nn.Sequential(
-                nn.ConvTranspose2d(128, 128, 4, 2, 1),
-                nn.LeakyReLU(0.2),
-                nn.ConvTranspose2d(128, 128, 4, 2, 1),
-                nn.LeakyReLU(0.2),
-                nn.Conv2d(128, 1, 3, padding=1),
-                nn.Tanh(),
-            )
-
-        def forward(self, x):
-            return self.deconv(self.fcn(x).view(-1, 128, 7, 7))
-
-    class Discriminator(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv = nn.Sequential(
-                nn.Conv2d(1, 64, 4, 2, 1),
-                nn.LeakyReLU(0.2),
-                nn.Conv2d(64, 64, 4, 2, 1),
-                nn.LeakyReLU(0.2),
-            )
-            self.classifier = nn.Sequential(nn.Linear(3136, 1), nn.Sigmoid())
-
-        def forward(self, x):
-            return self.classifier(self.conv(x).view(x.size(0), -1))
-
     torch.manual_seed(0)
-    generator, discriminator = Generator(latent_dim), Discriminator()
+    generator, discriminator = ArticleGenerator(latent_dim), ArticleDiscriminator()
     optim_g = optim.Adam(generator.parameters(), lr=0.0002, betas=(0.5, 0.999))
     optim_d = optim.Adam(discriminator.parameters(), lr=0.0002, betas=(0.5, 0.999))
     criterion = nn.BCELoss()
@@ -81,13 +54,7 @@ def test_monitor_in_the_articles_loop(tmp_path, classifier_cache, real_mnist_dir
         return loss
 
     noise = torch.randn(sample_size, latent_dim)
-    mon = Monitor(
-        reference=train_images,
-        store=tmp_path,
-        name="article",  # +
-        config={"latent_dim": latent_dim},
-        data_dir=str(real_mnist_dir),
-    )
+    mon = ganwatch.Monitor(train_images, tmp_path, "article", data_dir=str(real_mnist_dir))  # +
     for _epoch in range(epochs):
         for i in range(0, len(train_images), batch_size):
             image = train_images[i : i + batch_size]
@@ -95,16 +62,8 @@ def test_monitor_in_the_articles_loop(tmp_path, classifier_cache, real_mnist_dir
                 data_fake = generator(torch.randn(len(image), latent_dim)).detach()
                 loss_real, loss_fake, d_x, d_gz = train_discriminator(optim_d, image, data_fake)
             loss_g = train_generator(optim_g, generator(torch.randn(len(image), latent_dim)))
-            mon.log_step(
-                loss_g=loss_g,
-                loss_d_real=loss_real,
-                loss_d_fake=loss_fake,  # +
-                d_real=d_x,
-                d_fake=d_gz,
-            )
+            mon.log_step(loss_g, loss_real, loss_fake, d_real=d_x, d_fake=d_gz)  # +
         verdict = mon.end_epoch(samples=generator(noise).detach())  # +
-        if mon.should_stop:  # +
-            break
     mon.close()  # +
 
     with RunStore(tmp_path) as store:
