@@ -112,6 +112,25 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("run", help="run id or name")
     _add_store(show)
 
+    reproduce = sub.add_parser(
+        "reproduce",
+        help="train and diagnose the article's five experiments and write a markdown report",
+    )
+    reproduce.add_argument(
+        "--scale",
+        choices=SCALES,
+        default="quick",
+        help="quick (CPU, minutes) or full (the article's epochs, a GPU)",
+    )
+    reproduce.add_argument(
+        "--out", default="reproduce", metavar="DIR", help="report folder (default ./reproduce)"
+    )
+    reproduce.add_argument("--data-dir", metavar="DIR", help="where the MNIST files are")
+    reproduce.add_argument("--device", choices=DEVICES, help="auto: CUDA when available")
+    reproduce.add_argument("--seed", type=int, help="seed for every experiment (default 0)")
+    reproduce.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_store(reproduce)
+
     diagnose = sub.add_parser("diagnose", help="a run's verdicts over time, with evidence")
     diagnose.add_argument("run", help="run id or name")
     diagnose.add_argument("--json", action="store_true", help="print the verdict events as JSON")
@@ -287,6 +306,23 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from ganwatch.reproduce import reproduce
+    from ganwatch.store import RunStore
+
+    overrides = {
+        k: v
+        for k, v in (("data_dir", args.data_dir), ("device", args.device), ("seed", args.seed))
+        if v is not None
+    }
+    with RunStore(args.store) as store:
+        report = reproduce(
+            args.out, scale=args.scale, store=store, overrides=overrides, quiet=args.quiet
+        )
+    print(f"report: {report}")
+    return 0
+
+
 def cmd_diagnose(args: argparse.Namespace) -> int:
     import json
 
@@ -374,6 +410,7 @@ COMMANDS = {
     "report": cmd_report,
     "metrics": cmd_metrics,
     "diagnose": cmd_diagnose,
+    "reproduce": cmd_reproduce,
     "classifier": cmd_classifier,
 }
 

@@ -1,0 +1,155 @@
+"""``ganwatch reproduce``: the article's five experiments, trained and diagnosed, as a report.
+
+Each experiment is one of the article's presets trained with ganwatch's trainer (so with the
+Monitor's metrics and verdicts), exported with ``export_run`` (CSV, the three-loss chart, the
+grid timeline), and written up beside what the article says of it. The report is markdown
+with PNGs next to it, so it reads on GitHub or any viewer with no server.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ganwatch.config import PRESETS, build_config
+from ganwatch.export import export_run
+from ganwatch.store import RunStore
+from ganwatch.train import train
+
+# What the article reports for each experiment, and the verdict that agrees with it.
+ARTICLE_ACCOUNT: dict[str, tuple[str, str]] = {
+    "stable": ("trains well: varied, recognisable digits", "healthy"),
+    "latent-2": ("mode collapse: the samples fall onto a few digits", "mode_collapse"),
+    "latent-1": ("mode collapse: the samples fall onto a few digits", "mode_collapse"),
+    "lr-0.2": ("convergence failure: D's real loss near 0, no digits", "convergence_failure"),
+    "adam-default-betas": ("convergence failure: no digits", "convergence_failure"),
+}
+SUMMARY_METRICS = (
+    "metric/classes_covered",
+    "metric/ndb_k",
+    "metric/fid",
+    "metric/precision",
+    "metric/recall",
+)
+
+
+@dataclass
+class Experiment:
+    """One trained experiment: its preset, run id and final verdict (a dict, or None)."""
+
+    preset: str
+    run_id: int
+    status: str
+    verdict: dict | None
+    last: dict[str, Any]
+
+
+def reproduce(
+    out_dir: str | Path,
+    *,
+    scale: str = "quick",
+    store: RunStore,
+    presets: tuple[str, ...] = tuple(PRESETS),
+    overrides: dict | None = None,
+    quiet: bool = False,
+    log: Callable[[str], None] = print,
+) -> Path:
+    """Train each preset at ``scale`` into ``store`` and write ``<out_dir>/report.md``.
+
+    ``overrides`` (config keys) apply to every experiment, e.g. a data folder or device.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    done = []
+    for preset in presets:
+        config = build_config({**(overrides or {}), "preset": preset, "scale": scale})
+        log(f"reproduce: {preset} ({scale} scale, {config.epochs} epochs)")
+        result = train(config, store, name=f"article-{preset}", quiet=quiet)
+        done.append(_write_experiment(store, result.run_id, preset, result.status, out))
+    report = out / "report.md"
+    report.write_text(_report(done, scale))
+    return report
+
+
+def _write_experiment(
+    store: RunStore, run_id: int, preset: str, status: str, out: Path
+) -> Experiment:
+    folder = out / preset
+    export_run(store, run_id, folder)
+    grids = store.images(run_id, "grid")
+    if grids:
+        shutil.copyfile(grids[0][2], folder / "grid_first.png")
+        shutil.copyfile(grids[-1][2], folder / "grid_last.png")
+    ndb = store.images(run_id, "ndb")
+    if ndb:
+        shutil.copyfile(ndb[-1][2], folder / "ndb.png")
+    verdicts = store.events(run_id, "verdict")
+    epochs = store.epoch_metrics(run_id)
+    return Experiment(
+        preset,
+        run_id,
+        status,
+        verdicts[-1]["payload"] if verdicts else None,
+        epochs[-1] if epochs else {},
+    )
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def _report(experiments: list[Experiment], scale: str) -> str:
+    lines = [
+        f"# The article's experiments, reproduced ({scale} scale)",
+        "",
+        "Each row: the article's account, ganwatch's final verdict and the last epoch's "
+        "metrics. Commands: `ganwatch reproduce --scale " + scale + "`.",
+        "",
+        "| experiment | the article | ganwatch verdict | agrees | "
+        + " | ".join(m.split("/")[1] for m in SUMMARY_METRICS)
+        + " |",
+        "|---|---|---|---|" + "---|" * len(SUMMARY_METRICS),
+    ]
+    for e in experiments:
+        account, expected = ARTICLE_ACCOUNT[e.preset]
+        kind = e.verdict["kind"] if e.verdict else "none"
+        agrees = "yes" if kind == expected else "no"
+        cells = [_fmt(e.last.get(m)) for m in SUMMARY_METRICS]
+        lines.append(f"| {e.preset} | {account} | {kind} | {agrees} | " + " | ".join(cells) + " |")
+    for e in experiments:
+        lines += [
+            "",
+            f"## {e.preset} (run {e.run_id}, {e.status})",
+            "",
+            f"The article: {ARTICLE_ACCOUNT[e.preset][0]}.",
+            "",
+            f"![losses]({e.preset}/losses.png)",
+            "",
+            "| first epoch | last epoch | NDB bins (last evaluation) |",
+            "|---|---|---|",
+            f"| ![first]({e.preset}/grid_first.png) | ![last]({e.preset}/grid_last.png) "
+            f"| ![ndb]({e.preset}/ndb.png) |",
+            "",
+        ]
+        if e.verdict:
+            v = e.verdict
+            lines.append(
+                f"Verdict: **{v['kind']}** (confidence {v['confidence']:.2f}, "
+                f"since step {v.get('since_step')})."
+            )
+            lines += [
+                f"- {x['metric']} = {x['value']:.4g} {x['op']} {x['threshold']:.4g}: {x['note']}"
+                for x in v.get("evidence", [])
+            ]
+            lines += [
+                f"- try: {r['text']}" + (f" (`{r['flag']}`)" if r.get("flag") else "")
+                for r in v.get("remedies", [])
+            ]
+    return "\n".join(lines) + "\n"
