@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -228,7 +228,7 @@ class Monitor:
         return self._reference
 
     def _diagnose(self) -> Verdict:
-        history = _history(self._history, self._nonfinite_step)
+        history = History.from_records(self._history, self._nonfinite_step)
         verdict = diagnose(history, config=self.config)
         previous = self.verdict
         if previous is None or previous.kind != verdict.kind:
@@ -284,16 +284,6 @@ def _to_float(value: Any) -> float:
     if isinstance(value, torch.Tensor):
         return float(value.detach().float().item())
     return float(value)
-
-
-def _history(rows: Sequence[dict[str, float]], nonfinite_step: int | None) -> History:
-    keys = sorted({k for row in rows for k in row} - {"epoch", "step"})
-    return History(
-        epochs=np.array([int(r["epoch"]) for r in rows], dtype=np.int64),
-        steps=np.array([int(r["step"]) for r in rows], dtype=np.int64),
-        series={k: np.array([float(r.get(k, math.nan)) for r in rows]) for k in keys},
-        nonfinite_step=nonfinite_step,
-    )
 
 
 def _png_to_array(png: bytes) -> np.ndarray:

@@ -87,14 +87,22 @@ def _write_experiment(
     if ndb:
         shutil.copyfile(ndb[-1][2], folder / "ndb.png")
     verdicts = store.events(run_id, "verdict")
-    epochs = store.epoch_metrics(run_id)
     return Experiment(
         preset,
         run_id,
         status,
         verdicts[-1]["payload"] if verdicts else None,
-        epochs[-1] if epochs else {},
+        _last_measured(store.epoch_metrics(run_id)),
     )
+
+
+def _last_measured(epochs: list[dict]) -> dict[str, Any]:
+    """Each key's latest measured value (NDB runs every few epochs, so the last epoch may
+    lack it)."""
+    last: dict[str, Any] = {}
+    for row in epochs:
+        last.update({k: v for k, v in row.items() if not (isinstance(v, float) and v != v)})
+    return last
 
 
 def _fmt(value: Any) -> str:
@@ -109,8 +117,8 @@ def _report(experiments: list[Experiment], scale: str) -> str:
     lines = [
         f"# The article's experiments, reproduced ({scale} scale)",
         "",
-        "Each row: the article's account, ganwatch's final verdict and the last epoch's "
-        "metrics. Commands: `ganwatch reproduce --scale " + scale + "`.",
+        "Each row: the article's account, ganwatch's final verdict and the latest measured "
+        "metrics. Command: `ganwatch reproduce --scale " + scale + "`.",
         "",
         "| experiment | the article | ganwatch verdict | agrees | "
         + " | ".join(m.split("/")[1] for m in SUMMARY_METRICS)
