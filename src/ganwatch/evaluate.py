@@ -50,8 +50,6 @@ def load_samples(
         )
     try:
         array = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise
     except ValueError as exc:
         raise ValueError(f"{path}: not a readable .npy array ({exc})") from exc
     if array.ndim not in (2, 3, 4) or len(array) == 0:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -295,7 +294,6 @@ def run_training(
     *,
     resume: bool = False,
     quiet: bool = False,
-    on_epoch: Callable[[int, dict[str, float]], None] | None = None,
 ) -> TrainResult:
     """Train run ``run_id`` on ``dataset`` up to ``config.epochs``, from its checkpoint when
     ``resume``.
@@ -381,8 +379,6 @@ def run_training(
                 save_checkpoint(ckpt, state_dict(state, config))
             values = dict(zip(STEP_KEYS, rows.mean(axis=0).tolist(), strict=True))
             progress.set(values)
-            if on_epoch is not None:
-                on_epoch(state.epoch, values)
             if monitor.should_stop:
                 store.log_event(
                     run_id,
