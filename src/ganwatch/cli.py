@@ -8,7 +8,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ganwatch import __version__
-from ganwatch.config import DATASETS, DEVICES, MODELS, PRECISIONS, PRESETS, SCALES
+from ganwatch.config import (
+    DATASETS,
+    DEVICES,
+    LOSSES,
+    MODELS,
+    PRECISIONS,
+    PRESETS,
+    SCALES,
+    STABILIZERS,
+)
 
 # Flags that map one-to-one onto TrainConfig fields: (flag, type, help).
 TRAIN_FLAGS: tuple[tuple[str, type, str], ...] = (
@@ -16,7 +25,7 @@ TRAIN_FLAGS: tuple[tuple[str, type, str], ...] = (
     ("--lr", float, "Adam learning rate for both networks (article: 2e-4; 0.2 fails)"),
     ("--beta1", float, "Adam beta1 (article: 0.5; PyTorch's default 0.9 fails)"),
     ("--beta2", float, "Adam beta2 (article: 0.999)"),
-    ("--d-steps", int, "discriminator steps per generator step, the article's k (default 1)"),
+    ("--d-steps", int, "D steps per G step, the article's k (default: 1; wgan, wgan-gp: 5)"),
     ("--epochs", int, "passes over the training set"),
     ("--batch-size", int, "images per batch (article: 1024)"),
     ("--train-size", int, "train on the first N samples only"),
@@ -71,7 +80,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder with the dataset's files (default: $GANWATCH_DATA_DIR, "
         "else ~/.cache/ganwatch/<dataset>, downloaded when missing)",
     )
-    train.add_argument("--model", choices=MODELS, help="model pair (default: by data shape)")
+    train.add_argument(
+        "--model",
+        choices=MODELS,
+        help="model pair (default: by data shape); cgan, acgan, infogan: conditional models",
+    )
+    train.add_argument("--loss", choices=LOSSES, help="GAN loss (default: bce, the article's)")
+    train.add_argument(
+        "--stabilize",
+        metavar="NAMES",
+        help="comma-separated stabilisers, each optionally name:value: " + ", ".join(STABILIZERS),
+    )
     train.add_argument("--device", choices=DEVICES, help="auto: CUDA when available")
     train.add_argument(
         "--precision",
@@ -239,6 +258,8 @@ def train_overrides(args: argparse.Namespace) -> dict:
         "dataset",
         "data_dir",
         "model",
+        "loss",
+        "stabilize",
         "device",
         "precision",
         "stop_on",

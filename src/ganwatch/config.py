@@ -14,7 +14,21 @@ from pathlib import Path
 from typing import Any
 
 DATASETS = ("mnist", "fashion-mnist", "kmnist", "stacked-mnist", "ring", "grid")
-MODELS = ("auto", "article", "mlp")
+MODELS = ("auto", "article", "mlp", "cgan", "acgan", "infogan")
+CONDITIONAL_MODELS = ("cgan", "acgan", "infogan")
+LOSSES = ("bce", "minimax", "lsgan", "wgan", "wgan-gp", "dragan", "hinge", "ebgan", "began")
+STABILIZERS = (
+    "feature-matching",
+    "historical-averaging",
+    "minibatch-discrimination",
+    "label-smoothing",
+    "instance-noise",
+    "spectral-norm",
+    "ttur",
+    "ema",
+    "pacgan",
+    "unrolled",
+)
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("auto", "fp32", "tf32", "bf16")
 SCALES = ("full", "quick")
@@ -38,7 +52,9 @@ class TrainConfig:
     lr: float = 2e-4
     beta1: float = 0.5
     beta2: float = 0.999
-    d_steps: int = 1  # discriminator steps per generator step (the article's k)
+    d_steps: int | None = None  # D steps per G step (the article's k); None: the loss's own
+    loss: str = "bce"  # the article's non-saturating BCE; see ganwatch.losses.LOSSES
+    stabilize: str = ""  # comma-separated stabilisers, each optionally name:value
     epochs: int = 100
     batch_size: int = 1024
     sample_size: int = 64  # fixed noise vectors for the per-epoch 8x8 grid
@@ -148,8 +164,8 @@ def _coerce(name: str, value: Any) -> Any:
     """Convert values from YAML or key=value text to the field's type, naming the key on error."""
     default = getattr(TrainConfig, name, None)
     kind = type(default)
-    if name in ("train_size", "preset", "data_dir"):
-        kind = int if name == "train_size" else str
+    if name in ("train_size", "d_steps", "preset", "data_dir"):
+        kind = int if name in ("train_size", "d_steps") else str
     if value is None:
         return None
     try:
@@ -195,9 +211,11 @@ def validate(config: TrainConfig) -> None:
     check(config.model in MODELS, "model", f"one of {', '.join(MODELS)}")
     check(config.device in DEVICES, "device", f"one of {', '.join(DEVICES)}")
     check(config.precision in PRECISIONS, "precision", f"one of {', '.join(PRECISIONS)}")
+    check(config.loss in LOSSES, "loss", f"one of {', '.join(LOSSES)}")
+    check(config.d_steps is None or config.d_steps >= 1, "d_steps", "an integer >= 1")
+    parse_stabilizers(config.stabilize)  # raises ConfigError naming --stabilize
     for name in (
         "latent_dim",
-        "d_steps",
         "epochs",
         "batch_size",
         "sample_size",
@@ -217,3 +235,31 @@ def validate(config: TrainConfig) -> None:
         "stop_on",
         f"a comma-separated list of {', '.join(STOP_VERDICTS)}",
     )
+
+
+def parse_stabilizers(text: str) -> dict[str, float | None]:
+    """``"pacgan:4,ema"`` -> ``{"pacgan": 4.0, "ema": None}``; unknown names or values are errors.
+
+    The optional value after ``:`` is the stabiliser's one knob (pack size, decay, noise...);
+    None leaves its default, documented in docs/remedies.md.
+    """
+    out: dict[str, float | None] = {}
+    for item in (part.strip() for part in str(text or "").split(",")):
+        if not item:
+            continue
+        name, _, value = item.partition(":")
+        name = name.strip()
+        if name not in STABILIZERS:
+            raise ConfigError(
+                f"--stabilize: unknown stabiliser {name!r}; expected a comma-separated list of "
+                f"{', '.join(STABILIZERS)} (each optionally name:value)"
+            )
+        if name in out:
+            raise ConfigError(f"--stabilize: {name!r} is given twice")
+        try:
+            out[name] = float(value) if value.strip() else None
+        except ValueError as exc:
+            raise ConfigError(
+                f"--stabilize: {name}:{value} needs a number after ':', got {value!r}"
+            ) from exc
+    return out

@@ -341,7 +341,9 @@ def run_training(
             perm = torch.randperm(n, device=device, generator=state.rng)
             done_in_epoch = 0
             for i, (lo, hi) in enumerate(batches):
-                stats[i] = train_step(state, dataset.data[perm[lo:hi]], config.d_steps, autocast)
+                stats[i] = train_step(
+                    state, dataset.data[perm[lo:hi]], config.d_steps or 1, autocast
+                )
                 done_in_epoch = i + 1
                 progress.update(
                     dict(zip(STEP_KEYS, stats[i].tolist(), strict=True)) if live_postfix else None
