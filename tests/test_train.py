@@ -129,7 +129,11 @@ def test_resume_can_extend_a_finished_run(tmp_path):
 def test_non_finite_loss_marks_the_run_diverged_and_keeps_the_last_good_checkpoint(
     tmp_path, monkeypatch
 ):
-    real_loss = train_module.bce_generator_loss
+    import dataclasses
+
+    from ganwatch.losses import registry
+
+    real_loss = registry.LOSSES["bce"].generator_loss
     calls = {"n": 0}
 
     def poisoned(fake_logits):
@@ -137,7 +141,8 @@ def test_non_finite_loss_marks_the_run_diverged_and_keeps_the_last_good_checkpoi
         loss = real_loss(fake_logits)
         return loss * float("nan") if calls["n"] >= 12 else loss  # in the second epoch
 
-    monkeypatch.setattr(train_module, "bce_generator_loss", poisoned)
+    poisoned_bce = dataclasses.replace(registry.LOSSES["bce"], generator_loss=poisoned)
+    monkeypatch.setitem(registry.LOSSES, "bce", poisoned_bce)
     with RunStore(tmp_path) as store:
         result = train(ring_config(), store, quiet=True)
         assert result.status == "diverged" and result.epochs_done == 2
@@ -157,10 +162,12 @@ def test_train_step_equals_the_articles_update_rule():
     import contextlib
     import copy
 
-    from ganwatch.train import new_state, train_step
+    from ganwatch.state import new_state
+    from ganwatch.step import train_step
 
     config = build_config({"preset": "stable", "device": "cpu", "d_steps": 2})
     state = new_state(config, (1, 28, 28), torch.device("cpu"))
+    assert state.recipe.d_steps == 2 and state.recipe.loss.name == "bce"
     G, D = copy.deepcopy(state.generator), copy.deepcopy(state.discriminator)
     initial = G.fcn[0].weight.detach().clone()
     opt_g = torch.optim.Adam(G.parameters(), lr=config.lr, betas=(config.beta1, config.beta2))
@@ -169,7 +176,7 @@ def test_train_step_equals_the_articles_update_rule():
     bce = torch.nn.BCELoss()
     reals = [torch.rand(16, 1, 28, 28) * 2 - 1 for _ in range(3)]
     for real in reals:
-        train_step(state, real, config.d_steps, contextlib.nullcontext())
+        train_step(state, state.recipe, real, None, contextlib.nullcontext())
         n = real.shape[0]
         for _ in range(config.d_steps):
             fake = G(torch.randn(n, 128, generator=noise_rng)).detach()

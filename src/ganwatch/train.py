@@ -1,8 +1,7 @@
-"""The article's training loop, made fast and recorded.
+"""The training loop: epochs of steps, recorded through the Monitor, checkpointed, resumable.
 
-Update rule, exactly the article's: for each real batch, ``d_steps`` discriminator updates on that
-batch against fresh fakes (BCE, real -> 1, fake -> 0), then one generator update with fresh noise
-and the non-saturating loss; Adam(lr, betas) for both.
+The update rule lives in :mod:`ganwatch.step` (the article's by default) and the models,
+optimisers and stabiliser state in :mod:`ganwatch.state`; this module runs them.
 
 Speed comes from where the work happens, not from changing it: the dataset lives on the training
 device, batches are index slices of a device-side permutation, real and fake batches go through
@@ -20,28 +19,27 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from torch import nn
 
-from ganwatch.checkpoint import (
-    capture_rng,
-    checkpoint_path,
-    load_checkpoint,
-    restore_rng,
-    save_checkpoint,
-)
+from ganwatch.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
 from ganwatch.config import ConfigError, TrainConfig, validate
 from ganwatch.data import Dataset, load_dataset
-from ganwatch.images import image_grid, scatter_image
-from ganwatch.losses import bce_discriminator_loss, bce_generator_loss
-from ganwatch.models import build_models
 from ganwatch.monitor import Monitor
+from ganwatch.state import (
+    TrainingState,
+    epoch_preview,
+    evaluation_generator,
+    load_state,
+    new_state,
+    state_dict,
+    steps_per_epoch,
+)
+from ganwatch.step import ROW_KEYS, STEP_KEYS, train_step
 
 if TYPE_CHECKING:
     from ganwatch.diagnose import Verdict
     from ganwatch.store import RunStore
 
-STEP_KEYS = ("loss/g", "loss/d_real", "loss/d_fake", "d/real", "d/fake", "grad/g", "grad/d")
-POINT_SAMPLES = 1024  # fixed noise for the per-epoch scatter of 2-D data (64 points show little)
+__all__ = ["STEP_KEYS", "TrainResult", "resume", "run_training", "train", "train_step"]
 
 
 @dataclass
@@ -53,20 +51,6 @@ class TrainResult:
     epochs_done: int
     step: int
     run_dir: Path
-
-
-@dataclass
-class TrainingState:
-    """Everything that changes while training; what a checkpoint saves."""
-
-    generator: nn.Module
-    discriminator: nn.Module
-    opt_g: torch.optim.Optimizer
-    opt_d: torch.optim.Optimizer
-    rng: torch.Generator  # the device generator for shuffling and noise
-    fixed_noise: torch.Tensor
-    epoch: int = 0  # completed epochs
-    step: int = 0  # completed generator steps (the global iteration)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -89,120 +73,6 @@ def configure_precision(precision: str, device: torch.device) -> contextlib.Abst
     if precision == "bf16":
         return torch.autocast(device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
-
-
-def new_state(
-    config: TrainConfig, sample_shape: tuple[int, ...], device: torch.device
-) -> TrainingState:
-    """Models initialised from the seed, optimisers, the device RNG and the fixed grid noise."""
-    torch.manual_seed(config.seed)
-    generator, discriminator = build_models(config.model, config.latent_dim, sample_shape)
-    generator.to(device)
-    discriminator.to(device)
-    fused = {"fused": True} if device.type == "cuda" else {}
-    betas = (config.beta1, config.beta2)
-    opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr, betas=betas, **fused)
-    opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.lr, betas=betas, **fused)
-    rng = torch.Generator(device=device)
-    rng.manual_seed(config.seed + 1)
-    count = config.sample_size if len(sample_shape) == 3 else max(config.sample_size, POINT_SAMPLES)
-    fixed = torch.randn(
-        count, config.latent_dim, generator=torch.Generator().manual_seed(config.seed)
-    )
-    return TrainingState(generator, discriminator, opt_g, opt_d, rng, fixed.to(device))
-
-
-def state_dict(state: TrainingState, config: TrainConfig) -> dict:
-    return {
-        "generator": state.generator.state_dict(),
-        "discriminator": state.discriminator.state_dict(),
-        "opt_g": state.opt_g.state_dict(),
-        "opt_d": state.opt_d.state_dict(),
-        "rng": capture_rng(state.rng),
-        "fixed_noise": state.fixed_noise,
-        "epoch": state.epoch,
-        "step": state.step,
-        "config": config.to_dict(),
-    }
-
-
-def load_state(state: TrainingState, saved: dict) -> None:
-    state.generator.load_state_dict(saved["generator"])
-    state.discriminator.load_state_dict(saved["discriminator"])
-    state.opt_g.load_state_dict(saved["opt_g"])
-    state.opt_d.load_state_dict(saved["opt_d"])
-    restore_rng(saved["rng"], state.rng)
-    state.fixed_noise = saved["fixed_noise"]
-    state.epoch = saved["epoch"]
-    state.step = saved["step"]
-
-
-def grad_norm(module: nn.Module) -> torch.Tensor:
-    """L2 norm of all of a module's gradients, as a device tensor (no sync)."""
-    norms = [p.grad.detach().norm() for p in module.parameters() if p.grad is not None]
-    return torch.stack(norms).norm() if norms else torch.zeros(())
-
-
-def train_step(
-    state: TrainingState,
-    real: torch.Tensor,
-    d_steps: int,
-    autocast: contextlib.AbstractContextManager,
-) -> torch.Tensor:
-    """One generator step with its ``d_steps`` discriminator steps; returns the 7 STEP_KEYS values.
-
-    With d_steps > 1 the discriminator numbers are averaged over its steps.
-    """
-    G, D = state.generator, state.discriminator
-    b = real.shape[0]
-    latent = state.fixed_noise.shape[1]
-    d_stats = torch.zeros(5, device=real.device)
-    D.requires_grad_(True)
-    for _ in range(d_steps):
-        noise = torch.randn(b, latent, device=real.device, generator=state.rng)
-        with torch.no_grad(), autocast:
-            fake = G(noise)
-        with autocast:
-            logits = D(torch.cat([real, fake.to(real.dtype)])).float()
-        real_logits, fake_logits = logits[:b], logits[b:]
-        loss_real, loss_fake = bce_discriminator_loss(real_logits, fake_logits)
-        state.opt_d.zero_grad(set_to_none=True)
-        (loss_real + loss_fake).backward()
-        state.opt_d.step()
-        d_stats += torch.stack(
-            [
-                loss_real.detach(),
-                loss_fake.detach(),
-                torch.sigmoid(real_logits.detach()).mean(),
-                torch.sigmoid(fake_logits.detach()).mean(),
-                grad_norm(D),
-            ]
-        )
-    d_stats /= d_steps
-
-    # The generator step needs gradients through D, not for D's weights.
-    D.requires_grad_(False)
-    noise = torch.randn(b, latent, device=real.device, generator=state.rng)
-    with autocast:
-        fake_logits = D(G(noise)).float()
-    loss_g = bce_generator_loss(fake_logits)
-    state.opt_g.zero_grad(set_to_none=True)
-    loss_g.backward()
-    state.opt_g.step()
-    D.requires_grad_(True)
-    loss_r, loss_f, d_real, d_fake, g_d = d_stats
-    return torch.stack([loss_g.detach(), loss_r, loss_f, d_real, d_fake, grad_norm(G), g_d])
-
-
-def epoch_preview(state: TrainingState, dataset: Dataset) -> np.ndarray:
-    """The per-epoch picture: the 8x8 grid of fixed-noise images, or a scatter for 2-D data."""
-    with torch.no_grad():
-        samples = state.generator(state.fixed_noise).float().cpu()
-    if dataset.kind == "image":
-        return image_grid(samples, nrow=8)
-    from ganwatch.data.toy import mode_centres
-
-    return scatter_image(samples.numpy(), reference_points=mode_centres(dataset.name))
 
 
 class _Progress:
@@ -273,6 +143,32 @@ def _verdict_line(run_id: int, new: Verdict, old: Verdict | None) -> str:
     return line
 
 
+def _log_rows(monitor: Monitor, rows: np.ndarray, state: TrainingState) -> None:
+    """Hand the epoch's per-step numbers to the Monitor.
+
+    D(x) and D(G(z)) are probabilities only for losses on logits; for critics and energies
+    they are left out of the step record (and recorded per epoch as scores, see
+    :func:`_epoch_extras`) so that detectors reading probabilities are not misled.
+    """
+    if state.recipe.loss.output == "logit":
+        monitor.log_steps(rows[:, : len(STEP_KEYS)])
+        return
+    for loss_g, loss_r, loss_f, _, _, grad_g, grad_d, *_ in rows.tolist():
+        monitor.log_step(loss_g, loss_r, loss_f, None, None, grad_g, grad_d)
+
+
+def _epoch_extras(rows: np.ndarray, state: TrainingState) -> dict[str, float]:
+    """Epoch means of what this run's loss and model add: penalties, auxiliary losses, BEGAN's
+    k and convergence measure, and the raw critic scores or energies."""
+    means = dict(zip(ROW_KEYS, rows.mean(axis=0).tolist(), strict=True))
+    out = {key: means[key] for key in state.recipe.extra_keys()}
+    output = state.recipe.loss.output
+    if output != "logit":
+        out[f"{output}/real"] = means["d/real"]
+        out[f"{output}/fake"] = means["d/fake"]
+    return out
+
+
 def load_training_data(config: TrainConfig) -> Dataset:
     """The training set on the training device; fails (naming files) before a run is created."""
     validate(config)
@@ -305,7 +201,10 @@ def run_training(
     """
     device = dataset.data.device
     autocast = configure_precision(config.precision, device)
-    state = new_state(config, dataset.shape, device)
+    n = len(dataset)
+    batches = [(i, min(i + config.batch_size, n)) for i in range(0, n, config.batch_size)]
+    total_steps = config.epochs * steps_per_epoch(n, config.batch_size)
+    state = new_state(config, dataset.shape, device, dataset.name, total_steps)
     run_dir = store.run_dir(run_id)
     ckpt = checkpoint_path(run_dir)
     if resume:
@@ -325,14 +224,13 @@ def run_training(
     store.set_status(run_id, "running")
     monitor = _monitor(config, store, run_id, dataset, state)
 
-    n = len(dataset)
-    batches = [(i, min(i + config.batch_size, n)) for i in range(0, n, config.batch_size)]
     progress = _Progress(
         config.epochs * len(batches), state.epoch * len(batches), quiet, f"run {run_id}"
     )
     live_postfix = device.type == "cpu"  # a live postfix costs a GPU sync; on CUDA, per epoch
     monitor.on_verdict = lambda new, old: progress.write(_verdict_line(run_id, new, old))
-    stats = torch.zeros(len(batches), len(STEP_KEYS), device=device)
+    stats = torch.zeros(len(batches), len(ROW_KEYS), device=device)
+    labels = dataset.labels if state.recipe.conditional else None
     done_in_epoch = 0
     status = "finished"
     try:
@@ -341,15 +239,21 @@ def run_training(
             perm = torch.randperm(n, device=device, generator=state.rng)
             done_in_epoch = 0
             for i, (lo, hi) in enumerate(batches):
+                index = perm[lo:hi]
                 stats[i] = train_step(
-                    state, dataset.data[perm[lo:hi]], config.d_steps or 1, autocast
+                    state,
+                    state.recipe,
+                    dataset.data[index],
+                    labels[index] if labels is not None else None,
+                    autocast,
+                    step=state.step + i,
                 )
                 done_in_epoch = i + 1
                 progress.update(
-                    dict(zip(STEP_KEYS, stats[i].tolist(), strict=True)) if live_postfix else None
+                    dict(zip(ROW_KEYS, stats[i].tolist(), strict=True)) if live_postfix else None
                 )
             rows = stats.cpu().numpy()  # the epoch's one synchronisation
-            monitor.log_steps(rows)
+            _log_rows(monitor, rows, state)
             state.step += len(batches)
             state.epoch += 1
             done_in_epoch = 0
@@ -375,11 +279,12 @@ def run_training(
                 break
             store.save_image(run_id, "grid", state.epoch, state.step, epoch_preview(state, dataset))
             elapsed = time.perf_counter() - started
-            timing = {"time/epoch_s": elapsed, "speed/images_per_s": n / elapsed}
-            verdict = monitor.end_epoch(generator=state.generator, extra=timing)
+            extra = {"time/epoch_s": elapsed, "speed/images_per_s": n / elapsed}
+            extra.update(_epoch_extras(rows, state))
+            verdict = monitor.end_epoch(generator=evaluation_generator(state), extra=extra)
             if state.epoch % config.checkpoint_every == 0 or state.epoch == config.epochs:
                 save_checkpoint(ckpt, state_dict(state, config))
-            values = dict(zip(STEP_KEYS, rows.mean(axis=0).tolist(), strict=True))
+            values = dict(zip(ROW_KEYS, rows.mean(axis=0).tolist(), strict=True))
             progress.set(values)
             if monitor.should_stop:
                 store.log_event(
@@ -393,7 +298,7 @@ def run_training(
                 break
     except BaseException as exc:
         if done_in_epoch:
-            monitor.log_steps(stats[:done_in_epoch])
+            _log_rows(monitor, stats[:done_in_epoch].cpu().numpy(), state)
             monitor.flush()
         status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         store.log_event(

@@ -1,0 +1,147 @@
+"""MinibatchDiscrimination: batch closeness features, and grafting the layer onto a D."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from ganwatch.models.mlp import MLPDiscriminator
+from ganwatch.stabilizers.minibatch_discrimination import (
+    KERNEL_DIM,
+    MinibatchDiscrimination,
+    add_minibatch_discrimination,
+)
+
+
+def test_output_shape_and_features_passed_through() -> None:
+    torch.manual_seed(0)
+    layer = MinibatchDiscrimination(in_features=6, kernels=5)
+    assert layer.projection.shape == (6, 5 * KERNEL_DIM)
+    x = torch.randn(7, 6)
+    out = layer(x)
+    assert out.shape == (7, 6 + 5)
+    torch.testing.assert_close(out[:, :6], x, rtol=0, atol=0)
+
+
+def test_closeness_matches_hand_computation() -> None:
+    # Projection: identity on 2 features -> 1 kernel of dimension 2, so M_i is the sample itself.
+    layer = MinibatchDiscrimination(in_features=2, kernels=1, kernel_dim=2)
+    with torch.no_grad():
+        layer.projection.copy_(torch.eye(2))
+    x = torch.tensor([[0.0, 0.0], [1.0, 0.5], [-0.5, 2.0]])
+    out = layer(x)
+    # L1 distances: d01 = 1 + 0.5 = 1.5, d02 = 0.5 + 2 = 2.5, d12 = 1.5 + 1.5 = 3.0
+    expected = torch.tensor(
+        [
+            math.exp(-1.5) + math.exp(-2.5),
+            math.exp(-1.5) + math.exp(-3.0),
+            math.exp(-2.5) + math.exp(-3.0),
+        ]
+    )
+    torch.testing.assert_close(out[:, 2], expected, rtol=1e-6, atol=1e-7)
+
+
+def test_two_kernels_use_their_own_rows() -> None:
+    # Kernel 0 sees feature 0 (dims 0,1 = 2*x0, 0), kernel 1 sees feature 1 (dims = x1, x1).
+    layer = MinibatchDiscrimination(in_features=2, kernels=2, kernel_dim=2)
+    with torch.no_grad():
+        layer.projection.copy_(torch.tensor([[2.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0]]))
+    x = torch.tensor([[0.0, 0.0], [0.5, 1.0], [1.0, -1.0]])
+    out = layer(x)
+    # kernel 0 distances: |2*x0_i - 2*x0_j| -> d01 = 1, d02 = 2, d12 = 1
+    # kernel 1 distances: 2*|x1_i - x1_j|   -> d01 = 2, d02 = 2, d12 = 4
+    e = math.exp
+    k0 = [e(-1) + e(-2), e(-1) + e(-1), e(-2) + e(-1)]
+    k1 = [e(-2) + e(-2), e(-2) + e(-4), e(-2) + e(-4)]
+    torch.testing.assert_close(out[:, 2], torch.tensor(k0), rtol=1e-6, atol=1e-7)
+    torch.testing.assert_close(out[:, 3], torch.tensor(k1), rtol=1e-6, atol=1e-7)
+
+
+def test_identical_samples_give_closeness_batch_minus_one() -> None:
+    torch.manual_seed(0)
+    layer = MinibatchDiscrimination(in_features=4, kernels=3)
+    x = torch.randn(1, 4).repeat(5, 1)
+    out = layer(x)
+    torch.testing.assert_close(out[:, 4:], torch.full((5, 3), 4.0), rtol=1e-6, atol=1e-6)
+
+
+def test_single_sample_has_zero_closeness() -> None:
+    layer = MinibatchDiscrimination(in_features=4, kernels=3)
+    out = layer(torch.randn(1, 4))
+    torch.testing.assert_close(out[:, 4:], torch.zeros(1, 3), rtol=0, atol=1e-7)
+
+
+def test_far_apart_samples_have_almost_zero_closeness() -> None:
+    layer = MinibatchDiscrimination(in_features=1, kernels=1, kernel_dim=1)
+    with torch.no_grad():
+        layer.projection.fill_(1.0)
+    out = layer(torch.tensor([[0.0], [100.0], [-100.0]]))
+    torch.testing.assert_close(out[:, 1], torch.zeros(3), rtol=0, atol=1e-30)
+
+
+def test_gradient_reaches_the_projection() -> None:
+    torch.manual_seed(0)
+    layer = MinibatchDiscrimination(in_features=3, kernels=2)
+    layer(torch.randn(4, 3)).sum().backward()
+    assert layer.projection.grad is not None
+    assert layer.projection.grad.abs().sum().item() > 0
+
+
+def test_add_to_mlp_discriminator() -> None:
+    torch.manual_seed(0)
+    D = MLPDiscriminator(in_dim=2, hidden=16)
+    before = {id(p) for p in D.parameters()}
+    add_minibatch_discrimination(D, kernels=4)
+    layer, head = D.classifier[0], D.classifier[1]
+    assert isinstance(layer, MinibatchDiscrimination)
+    assert isinstance(head, nn.Linear)
+    assert (head.in_features, head.out_features) == (16 + 4, 1)
+    params = {id(p) for p in D.parameters()}
+    assert id(layer.projection) in params
+    assert id(head.weight) in params and id(head.bias) in params
+    assert len(params - before) >= 3
+
+    x = torch.randn(6, 2)
+    out = D(x)
+    assert out.shape == (6, 1)
+    # The output is the new head applied to features + closeness.
+    feats = D.features(x)
+    torch.testing.assert_close(out, head(layer(feats)), rtol=1e-6, atol=1e-6)
+
+
+def test_added_layer_makes_the_output_depend_on_the_rest_of_the_batch() -> None:
+    torch.manual_seed(0)
+    D = MLPDiscriminator(in_dim=2, hidden=16)
+    add_minibatch_discrimination(D, kernels=4)
+    with torch.no_grad():
+        D.classifier[0].projection.mul_(10.0)  # make closeness clearly batch-dependent
+    x = torch.randn(3, 2)
+    alone = D(x[:1])
+    together = D(x)
+    assert not torch.allclose(alone, together[:1], rtol=1e-4, atol=1e-6)
+
+
+class NoClassifier(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = nn.Linear(2, 1)
+
+
+class ConvClassifier(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.classifier = nn.Conv2d(1, 1, 3)
+
+
+@pytest.mark.parametrize("module_type", [NoClassifier, ConvClassifier])
+def test_refuses_a_module_without_a_linear_classifier(module_type: type[nn.Module]) -> None:
+    D = module_type()
+    with pytest.raises(ValueError) as info:
+        add_minibatch_discrimination(D, kernels=4)
+    message = str(info.value)
+    assert "minibatch-discrimination" in message
+    assert "classifier" in message
+    assert module_type.__name__ in message
