@@ -51,3 +51,59 @@ def test_reproduce_writes_the_report(
         assert names == {f"article-{p}" for p in PRESETS}
         latent = runs.get_run("article-latent-1")
         assert latent.config["latent_dim"] == 1 and latent.config["scale"] == "quick"
+
+
+def test_remedy_overrides_turn_a_flag_into_a_config_change():
+    import pytest
+
+    from ganwatch.reproduce import first_remedy_flag, remedy_overrides
+
+    assert remedy_overrides("--lr 2e-4", {}) == {"lr": "2e-4"}
+    assert remedy_overrides("--latent-dim 128", {}) == {"latent_dim": "128"}
+    assert remedy_overrides("--stabilize pacgan", {"stabilize": "ema"}) == {
+        "stabilize": "ema,pacgan"
+    }
+    with pytest.raises(ValueError, match="--bogus"):
+        remedy_overrides("--bogus 1", {})
+    verdict = {
+        "kind": "mode_collapse",
+        "remedies": [{"text": "think", "flag": ""}, {"text": "x", "flag": "--loss wgan-gp"}],
+    }
+    assert first_remedy_flag(verdict) == "--loss wgan-gp"
+    assert first_remedy_flag({**verdict, "kind": "healthy"}) is None
+
+
+def test_reproduce_with_remedy_trains_the_failure_again_with_its_first_remedy(
+    tmp_path, monkeypatch, trained_classifier, real_mnist_dir
+):
+    monkeypatch.setenv("GANWATCH_CACHE_DIR", str(trained_classifier.cache_root))
+    from ganwatch import reproduce as module
+
+    real_build = module.build_config
+    monkeypatch.setattr(
+        module,
+        "build_config",
+        lambda values: real_build({**values, "epochs": 2, "train_size": 128, "batch_size": 64}),
+    )
+    with RunStore(tmp_path / "store") as store:
+        report = module.reproduce(
+            tmp_path / "out",
+            store=store,
+            presets=("latent-1",),
+            overrides={"data_dir": str(real_mnist_dir), "device": "cpu"},
+            remedy=True,
+            quiet=True,
+            log=lambda _: None,
+        )
+        runs = store.list_runs()
+        before = store.get_run("article-latent-1")
+        verdict = store.events(before.id, "verdict")[-1]["payload"]
+    flag = module.first_remedy_flag(verdict)
+    assert flag is not None  # two epochs of latent 1 on 128 images is no healthy GAN
+    (after,) = [run for run in runs if run.id != before.id]
+    assert after.name == f"article-latent-1 {flag}"
+    key, value = next(iter(module.remedy_overrides(flag, before.config).items()))
+    assert str(after.config[key]) == str(real_build({key: value}).to_dict()[key])
+    text = report.read_text()
+    assert "## The diagnosis's first remedy, applied" in text
+    assert f"| latent-1 | {verdict['kind']} | `{flag}` |" in text

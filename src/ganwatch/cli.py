@@ -147,6 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--data-dir", metavar="DIR", help="where the MNIST files are")
     reproduce.add_argument("--device", choices=DEVICES, help="auto: CUDA when available")
     reproduce.add_argument("--seed", type=int, help="seed for every experiment (default 0)")
+    reproduce.add_argument(
+        "--remedy",
+        action="store_true",
+        help="train each failing experiment again with its diagnosis's first remedy",
+    )
     reproduce.add_argument("--quiet", action="store_true", help="no progress bars")
     _add_store(reproduce)
 
@@ -161,9 +166,40 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("run", help="run id or name")
     export.add_argument("--out", required=True, metavar="DIR", help="folder to write into")
     _add_store(export)
+    _add_sweep_command(sub)
     _add_metric_commands(sub)
     _add_dashboard_commands(sub)
     return parser
+
+
+def _add_sweep_command(sub) -> None:
+    sweep = sub.add_parser(
+        "sweep",
+        help="train a grid of configs from a YAML file; rerun to resume; summarise",
+        description="Train every cell of the grid in FILE (name, base, grid) as a named run, "
+        "skipping cells already done, resuming interrupted ones, then print a summary table "
+        "from the store.",
+    )
+    sweep.add_argument("file", metavar="FILE", help="sweep YAML: name, base, grid")
+    sweep.add_argument(
+        "--jobs", type=int, default=1, metavar="N", help="cells at once, in subprocesses (1)"
+    )
+    sweep.add_argument(
+        "--summary", action="store_true", help="only print the summary table; train nothing"
+    )
+    sweep.add_argument(
+        "--format",
+        choices=["text", "markdown", "json"],
+        default="text",
+        help="summary format (default text; markdown for docs, json for scripts)",
+    )
+    sweep.add_argument(
+        "--restart-changed",
+        action="store_true",
+        help="start cells whose recorded config differs from FILE as new runs",
+    )
+    sweep.add_argument("--verbose", action="store_true", help="progress bars and verdict lines")
+    _add_store(sweep)
 
 
 def _add_dashboard_commands(sub) -> None:
@@ -338,7 +374,12 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     }
     with RunStore(args.store) as store:
         report = reproduce(
-            args.out, scale=args.scale, store=store, overrides=overrides, quiet=args.quiet
+            args.out,
+            scale=args.scale,
+            store=store,
+            overrides=overrides,
+            remedy=args.remedy,
+            quiet=args.quiet,
         )
     print(f"report: {report}")
     return 0
@@ -357,6 +398,20 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         else:
             print(diagnosis_timeline(store, run))
     return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from ganwatch.sweep import sweep_command
+
+    return sweep_command(
+        args.file,
+        store=args.store,
+        jobs=args.jobs,
+        summary_only=args.summary,
+        fmt=args.format,
+        restart_changed=args.restart_changed,
+        verbose=args.verbose,
+    )
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -427,6 +482,7 @@ COMMANDS = {
     "runs": cmd_runs,
     "show": cmd_show,
     "export": cmd_export,
+    "sweep": cmd_sweep,
     "dashboard": cmd_dashboard,
     "report": cmd_report,
     "metrics": cmd_metrics,

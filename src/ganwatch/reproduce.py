@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ganwatch.config import PRESETS, build_config
+from ganwatch.config import FIELD_NAMES, PRESETS, build_config
 from ganwatch.export import export_run
 from ganwatch.store import RunStore
 from ganwatch.train import train
@@ -47,6 +47,38 @@ class Experiment:
     last: dict[str, Any]
 
 
+@dataclass
+class RemedyTrial:
+    """An experiment trained again with the first remedy its diagnosis named."""
+
+    preset: str
+    flag: str
+    before: Experiment
+    after: Experiment
+
+
+def remedy_overrides(flag: str, config: dict[str, Any]) -> dict[str, Any]:
+    """The config change a remedy's flag makes: ``"--lr 2e-4"`` -> ``{"lr": "2e-4"}``.
+
+    ``--stabilize NAME`` adds NAME to the stabilisers the run already has, as a user adding
+    the flag to the same command would expect.
+    """
+    name, _, value = flag.partition(" ")
+    key = name.removeprefix("--").replace("-", "_")
+    if key not in FIELD_NAMES or not value:
+        raise ValueError(f"remedy flag {flag!r} does not name a config key and a value")
+    if key == "stabilize" and config.get("stabilize"):
+        value = f"{config['stabilize']},{value}"
+    return {key: value}
+
+
+def first_remedy_flag(verdict: dict | None) -> str | None:
+    """The flag of the verdict's first remedy that has one (None for healthy runs)."""
+    if not verdict or verdict.get("kind") in ("healthy", "warming_up"):
+        return None
+    return next((r["flag"] for r in verdict.get("remedies", []) if r.get("flag")), None)
+
+
 def reproduce(
     out_dir: str | Path,
     *,
@@ -54,24 +86,70 @@ def reproduce(
     store: RunStore,
     presets: tuple[str, ...] = tuple(PRESETS),
     overrides: dict | None = None,
+    remedy: bool = False,
     quiet: bool = False,
     log: Callable[[str], None] = print,
 ) -> Path:
     """Train each preset at ``scale`` into ``store`` and write ``<out_dir>/report.md``.
 
     ``overrides`` (config keys) apply to every experiment, e.g. a data folder or device.
+    With ``remedy``, every experiment whose verdict is a failure is trained once more with the
+    first remedy its diagnosis names, and the report shows the verdict before and after.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    done = []
+    done, trials = [], []
     for preset in presets:
         config = build_config({**(overrides or {}), "preset": preset, "scale": scale})
         log(f"reproduce: {preset} ({scale} scale, {config.epochs} epochs)")
         result = train(config, store, name=f"article-{preset}", quiet=quiet)
-        done.append(_write_experiment(store, result.run_id, preset, result.status, out))
+        experiment = _write_experiment(store, result.run_id, preset, result.status, out)
+        done.append(experiment)
+        flag = first_remedy_flag(experiment.verdict) if remedy else None
+        if flag is None:
+            continue
+        fixed = build_config(
+            {
+                **(overrides or {}),
+                "preset": preset,
+                "scale": scale,
+                **remedy_overrides(flag, config.to_dict()),
+            }
+        )
+        log(f"reproduce: {preset} again with the diagnosis's remedy {flag}")
+        again = train(fixed, store, name=f"article-{preset} {flag}", quiet=quiet)
+        after = _write_experiment(store, again.run_id, f"{preset}-remedied", again.status, out)
+        trials.append(RemedyTrial(preset, flag, experiment, after))
     report = out / "report.md"
-    report.write_text(_report(done, scale))
+    report.write_text(_report(done, scale) + _remedy_report(trials, scale))
     return report
+
+
+def _remedy_report(trials: list[RemedyTrial], scale: str) -> str:
+    """The before/after table of ``--remedy``; empty when no remedy was tried."""
+    if not trials:
+        return ""
+    lines = [
+        "",
+        "## The diagnosis's first remedy, applied",
+        "",
+        f"Command: `ganwatch reproduce --scale {scale} --remedy`. Each failing experiment is "
+        "trained again, same seed, with the flag its verdict names first.",
+        "",
+        "| experiment | verdict before | remedy | verdict after | "
+        + " | ".join(f"{m.split('/')[1]} before -> after" for m in SUMMARY_METRICS)
+        + " |",
+        "|---|---|---|---|" + "---|" * len(SUMMARY_METRICS),
+    ]
+    for t in trials:
+        kinds = [e.verdict["kind"] if e.verdict else "none" for e in (t.before, t.after)]
+        cells = [
+            f"{_fmt(t.before.last.get(m))} -> {_fmt(t.after.last.get(m))}" for m in SUMMARY_METRICS
+        ]
+        lines.append(
+            f"| {t.preset} | {kinds[0]} | `{t.flag}` | {kinds[1]} | " + " | ".join(cells) + " |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def _write_experiment(
