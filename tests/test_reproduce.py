@@ -107,3 +107,10 @@ def test_reproduce_with_remedy_trains_the_failure_again_with_its_first_remedy(
     text = report.read_text()
     assert "## The diagnosis's first remedy, applied" in text
     assert f"| latent-1 | {verdict['kind']} | `{flag}` |" in text
+
+
+def test_reproduce_presets_flag_rejects_unknown_names(tmp_path, capsys):
+    code = main(["reproduce", "--presets", "stable,nope", "--store", str(tmp_path), "--quiet"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--presets" in err and "nope" in err and "latent-2" in err

@@ -148,6 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--device", choices=DEVICES, help="auto: CUDA when available")
     reproduce.add_argument("--seed", type=int, help="seed for every experiment (default 0)")
     reproduce.add_argument(
+        "--presets",
+        metavar="P,P",
+        help=f"comma-separated experiments to run (default all: {', '.join(PRESETS)})",
+    )
+    reproduce.add_argument(
         "--remedy",
         action="store_true",
         help="train each failing experiment again with its diagnosis's first remedy",
@@ -363,6 +368,17 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _presets(text: str | None) -> tuple[str, ...]:
+    """``--presets a,b`` -> ("a", "b"), every name checked; None -> all five."""
+    if text is None:
+        return tuple(PRESETS)
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    unknown = [name for name in names if name not in PRESETS]
+    if unknown or not names:
+        raise ValueError(f"--presets: expected names from {', '.join(PRESETS)}, got {text!r}")
+    return names
+
+
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from ganwatch.reproduce import reproduce
     from ganwatch.store import RunStore
@@ -378,6 +394,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
             scale=args.scale,
             store=store,
             overrides=overrides,
+            presets=_presets(args.presets),
             remedy=args.remedy,
             quiet=args.quiet,
         )

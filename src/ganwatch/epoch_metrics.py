@@ -8,7 +8,9 @@ That is what keeps a per-epoch evaluation cheap enough to run while training.
 Keys written (all ``metric/...``): for 1-channel 28x28 images ``classes_covered``,
 ``classes``, ``class_kl``, ``precision``, ``recall``, ``density``, ``coverage``, ``fid``,
 ``ndb_k`` (every ``ndb_every`` evaluations) and ``diversity``; for 2-D toy data
-``modes_captured``, ``modes``, ``high_quality``, ``mode_kl``; for anything else, when given
+``modes_captured``, ``modes``, ``high_quality``, ``mode_kl``; for Stacked MNIST (3x28x28)
+``stacked_modes`` and ``stacked_kl`` (VEEGAN/PacGAN's 1,000-mode count and KL, each channel
+classified by the MNIST classifier) and ``diversity``; for anything else, when given
 as (N, D) rows, ``precision``, ``recall``, ``density``, ``coverage``, ``fid`` and ``diversity``
 on the rows as they are.
 """
@@ -36,9 +38,12 @@ def _as_cpu_float(x: Any) -> torch.Tensor:
 
 
 def data_kind(sample_shape: tuple[int, ...]) -> str:
-    """'image' (1x28x28, or 28x28), 'points' (2-D), or 'rows' (anything else, flattened)."""
+    """'image' (1x28x28, or 28x28), 'stacked' (3x28x28, Stacked MNIST), 'points' (2-D), or
+    'rows' (anything else, flattened)."""
     if sample_shape in ((1, 28, 28), (28, 28)):
         return "image"
+    if sample_shape == (3, 28, 28):
+        return "stacked"
     if sample_shape == (2,):
         return "points"
     return "rows"
@@ -83,6 +88,8 @@ class ReferenceMetrics:
         if self.kind == "points":
             return self._toy(x), None
         values: dict[str, float] = {"metric/diversity": self._diversity(x)}
+        if self.kind == "stacked":
+            return {**values, **self._stacked(x)}, None
         features = self._features(x)
         values.update(self._prdc_fid(features))
         ndb = None
@@ -157,6 +164,15 @@ class ReferenceMetrics:
             "metric/classes_covered": float(result["classes_covered"]),
             "metric/classes": float(len(result["class_histogram"])),
             "metric/class_kl": float(result["class_kl"]),
+        }
+
+    def _stacked(self, x: torch.Tensor) -> dict[str, float]:
+        from ganwatch.metrics.classes import stacked_mnist_modes
+
+        result = stacked_mnist_modes(self._classifier(), x)
+        return {
+            "metric/stacked_modes": float(result["modes_covered"]),
+            "metric/stacked_kl": float(result["mode_kl"]),
         }
 
     def _toy(self, x: torch.Tensor) -> dict[str, float]:

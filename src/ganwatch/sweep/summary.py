@@ -58,7 +58,7 @@ class Column:
 
     key: str
     title: str
-    data: str  # "image", "toy" or "any"
+    data: str  # "image", "toy", "stacked" or "any"
     read: Callable[[list[dict]], float | None]
     fmt: str  # one run's value
     mean_fmt: str  # mean and std over seeds
@@ -86,8 +86,24 @@ COLUMNS = (
         ".1f",
         ".1f",
     ),
+    Column(
+        "stacked_modes",
+        "modes /1000",
+        "stacked",
+        lambda e: _last(e, "metric/stacked_modes"),
+        ".0f",
+        ".0f",
+    ),
+    Column("stacked_kl", "KL", "stacked", lambda e: _last(e, "metric/stacked_kl"), ".2f", ".2f"),
     Column("time_s", "time s", "any", _time, ".1f", ".1f"),
 )
+
+
+def _data_of(dataset: str) -> str:
+    """Which columns a dataset's runs have: toy mode counts, Stacked MNIST's, or image metrics."""
+    if dataset in TOY_DATASETS:
+        return "toy"
+    return "stacked" if dataset == "stacked-mnist" else "image"
 
 
 @dataclass
@@ -127,7 +143,7 @@ class GroupRow:
 
 def columns_for(sweep: Sweep) -> list[Column]:
     """The toy columns when any cell trains on ring/grid, the image ones when any does not."""
-    kinds = {"toy" if c.config.dataset in TOY_DATASETS else "image" for c in sweep.cells}
+    kinds = {_data_of(c.config.dataset) for c in sweep.cells}
     return [col for col in COLUMNS if col.data == "any" or col.data in kinds]
 
 
