@@ -87,6 +87,7 @@ def build_recipe(config: TrainConfig, dataset_name: str, total_steps: int = 1) -
         feature_matching="feature-matching" in chosen,
         instance_noise=chosen.get("instance-noise", 0.0),
         unrolled=int(chosen.get("unrolled", 0)),
+        separate_batches="minibatch-discrimination" in chosen,
         total_steps=max(1, total_steps),
     )
 

@@ -60,6 +60,7 @@ class Recipe:
     feature_matching: bool = False
     instance_noise: float = 0.0  # starting std; 0 is off
     unrolled: int = 0  # look-ahead discriminator steps; 0 is off
+    separate_batches: bool = False  # D sees real and fake batches in separate calls
     total_steps: int = 1  # generator steps in the whole run (instance noise anneals over them)
 
     def extra_keys(self) -> tuple[str, ...]:
@@ -156,6 +157,13 @@ def _labels_of(condition):
     return condition[0] if isinstance(condition, tuple) else condition
 
 
+def _cat_aux(real_aux, fake_aux):
+    """Join the auxiliary outputs of a real and a fake call (a tensor or a tuple of them)."""
+    if isinstance(real_aux, tuple):
+        return tuple(torch.cat(pair) for pair in zip(real_aux, fake_aux, strict=True))
+    return torch.cat([real_aux, fake_aux])
+
+
 def discriminator_inputs(
     recipe: Recipe, x: torch.Tensor, std: float, rng: torch.Generator
 ) -> torch.Tensor:
@@ -194,7 +202,17 @@ def discriminator_update(
     fake_labels = _labels_of(condition)
     labels = torch.cat([real_labels, fake_labels]) if recipe.conditional == "cgan" else None
     with autocast:
-        out, aux = judge(recipe, discriminator, torch.cat([real_in, fake_in]), labels)
+        if recipe.separate_batches:
+            # Minibatch discrimination compares the samples of one call with each other: a
+            # real batch must be compared with real samples only, a fake one with fakes.
+            judged = [
+                judge(recipe, discriminator, x, y)
+                for x, y in ((real_in, real_labels), (fake_in, fake_labels))
+            ]
+            out = torch.cat([judged[0][0], judged[1][0]])
+            aux = None if judged[0][1] is None else _cat_aux(judged[0][1], judged[1][1])
+        else:
+            out, aux = judge(recipe, discriminator, torch.cat([real_in, fake_in]), labels)
     out = out.float().flatten()
     out_real, out_fake = out[:n], out[n:]
     zero = torch.zeros((), device=real.device)

@@ -150,3 +150,14 @@ def test_energy_and_critic_runs_record_scores_not_probabilities(tmp_path):
         (epoch,) = store.epoch_metrics(run.run_id)
     assert "d/real" not in steps and "loss/g" in steps
     assert "score/real" in epoch and "loss/penalty" in epoch
+
+
+def test_minibatch_discrimination_never_mixes_real_and_fake_samples_in_one_call():
+    state = state_for(stabilize="minibatch-discrimination:8", model="cgan")
+    assert state.recipe.separate_batches
+    batches = []
+    layer = state.discriminator.classifier[0]
+    layer.register_forward_hook(lambda module, args, out: batches.append(args[0].shape[0]))
+    one_step(state, labels=True)
+    # the D step judges the 64 real and the 64 fake samples apart, then the G step its 64
+    assert batches == [64, 64, 64]
