@@ -11,6 +11,7 @@ from torch import nn, optim
 import ganwatch
 from article_reference import ArticleDiscriminator, ArticleGenerator
 from ganwatch.data import load_dataset
+from ganwatch.diagnose import Verdict
 from ganwatch.monitor import Monitor
 from ganwatch.store import RunStore
 
@@ -172,3 +173,78 @@ def test_nan_loss_is_divergence_without_a_crash(tmp_path):
 def test_stop_on_rejects_unknown_verdicts(tmp_path):
     with pytest.raises(ValueError, match="--stop-on"):
         Monitor(store=tmp_path, stop_on=["sad"])
+
+
+# Toy-data metrics handed to the Monitor as extras: the detectors read them like measured ones.
+ALL_MODES = {"metric/modes_captured": 8.0, "metric/modes": 8.0, "metric/high_quality": 0.9}
+FEW_MODES = {**ALL_MODES, "metric/modes_captured": 3.0}  # mode collapse
+OFF_MODES = {**ALL_MODES, "metric/high_quality": 0.05}  # convergence failure
+
+
+def _epoch(mon: Monitor, extra: dict[str, float], rng: np.random.Generator) -> Verdict:
+    _losses(mon, 5, rng)
+    return mon.end_epoch(extra=extra)
+
+
+def test_a_flapping_diagnosis_is_reported_steadily_and_recorded_raw(tmp_path):
+    changes: list[tuple[str | None, str]] = []
+    mon = Monitor(
+        reference=None,
+        store=tmp_path,
+        name="flap",
+        stop_on=["mode_collapse"],
+        on_verdict=lambda new, old: changes.append((old.kind if old else None, new.kind)),
+    )
+    rng = np.random.default_rng(0)
+    sequence = [FEW_MODES, OFF_MODES, FEW_MODES, OFF_MODES, FEW_MODES]
+    reported = [_epoch(mon, extra, rng) for extra in sequence]
+    assert [v.kind for v in reported] == ["warming_up"] + ["convergence_failure"] * 4
+    assert [v.found_kind for v in reported[1:]] == [
+        "convergence_failure",
+        "mode_collapse",
+        "convergence_failure",
+        "mode_collapse",
+    ]
+    assert not mon.should_stop  # an unconfirmed collapse does not stop the run
+    assert changes == [(None, "warming_up"), ("warming_up", "convergence_failure")]
+    with RunStore(tmp_path) as store:
+        payloads = [e["payload"] for e in store.events(store.get_run("flap").id, "verdict")]
+    assert [(p["epoch"], p["kind"], p["raw_kind"]) for p in payloads] == [
+        (1, "warming_up", "warming_up"),
+        (2, "convergence_failure", "convergence_failure"),
+        (3, "convergence_failure", "mode_collapse"),
+        (4, "convergence_failure", "convergence_failure"),
+        (5, "convergence_failure", "mode_collapse"),
+    ]
+    assert {p["since_step"] for p in payloads[1:]} == {10}  # since the reported kind holds
+    mon.close()
+
+
+def test_a_confirmed_change_is_reported_and_a_resumed_monitor_keeps_counting(tmp_path):
+    rng = np.random.default_rng(0)
+    mon = Monitor(reference=None, store=tmp_path, name="change", stop_on=["mode_collapse"])
+    for extra in (ALL_MODES, ALL_MODES, ALL_MODES, FEW_MODES):
+        verdict = _epoch(mon, extra, rng)
+    assert (verdict.kind, verdict.raw_kind) == ("healthy", "mode_collapse")
+    run_id, step = mon.run_id, mon.step
+    mon.close()
+
+    # A resume: a new Monitor on the same run knows the collapse was already found once.
+    resumed = Monitor(
+        reference=None, store=tmp_path, run_id=run_id, step=step, epoch=4, stop_on=["mode_collapse"]
+    )
+    verdict = _epoch(resumed, FEW_MODES, rng)
+    assert (verdict.kind, verdict.epoch, verdict.since_step) == ("mode_collapse", 5, 20)
+    assert resumed.should_stop
+    resumed.close()
+
+
+def test_divergence_is_reported_at_once_after_a_steady_verdict(tmp_path):
+    rng = np.random.default_rng(0)
+    mon = Monitor(reference=None, store=tmp_path, name="nan-after", stop_on=["divergence"])
+    for extra in (ALL_MODES, ALL_MODES, ALL_MODES):
+        assert _epoch(mon, extra, rng).kind in ("warming_up", "healthy")
+    mon.log_step(loss_g=float("inf"), loss_d_real=0.7, loss_d_fake=0.7)
+    assert mon.end_epoch(extra=ALL_MODES).kind == "divergence"
+    assert mon.should_stop
+    mon.close()

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ganwatch.diagnose import History, Verdict, diagnose
+from ganwatch.diagnose import History, Verdict, diagnose, found_kinds, steady_verdict
 from ganwatch.epoch_metrics import ReferenceMetrics
 from ganwatch.store import RunStore
 
@@ -62,7 +62,8 @@ class Monitor:
         "ring"); None records and diagnoses from the losses alone. ``run_id`` attaches to an
         existing run (ganwatch's trainer, a resume) at ``step``/``epoch``; otherwise a run
         named ``name`` is created with ``config``. ``stop_on``: verdict kinds that set
-        ``should_stop``. ``on_verdict(new, previous)`` is called when the verdict changes.
+        ``should_stop``. ``on_verdict(new, previous)`` is called when the reported verdict
+        changes (see ``ganwatch.diagnose.steady_verdict``).
         """
         self.stop_on = tuple(stop_on)
         unknown = sorted(set(self.stop_on) - set(STOPPABLE))
@@ -90,6 +91,7 @@ class Monitor:
         self._history: list[dict[str, float]] = self._recorded_history()
         self._nonfinite_step: int | None = None
         self.verdict: Verdict | None = self._last_verdict()
+        self._found: list[str] = self._recorded_found()  # the detectors' kind per evaluation
         self.should_stop = False
 
     # -- steps ---------------------------------------------------------------------------
@@ -157,10 +159,11 @@ class Monitor:
             with np.errstate(invalid="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: not given
                 means = np.nanmean(steps, axis=0)
+                g_std = float(np.nanstd(steps[:, 0]))  # an infinite loss/g: NaN, no warning
             values = {
                 k: float(v) for k, v in zip(STEP_KEYS, means, strict=True) if not math.isnan(v)
             }
-            values["loss/g_std"] = float(np.nanstd(steps[:, 0]))
+            values["loss/g_std"] = g_std
         values.update(extra or {})
         if self._nonfinite_step is None and self._due():
             started = time.perf_counter()
@@ -228,13 +231,23 @@ class Monitor:
         return self._reference
 
     def _diagnose(self) -> Verdict:
+        """The reported verdict: the detectors' one for this epoch, steadied by hysteresis.
+
+        A verdict event is stored whenever the reported kind or the kind the detectors found
+        changes, so a held verdict's unconfirmed kind (``raw_kind``) is on record too;
+        ``on_verdict`` hears only changes of the reported kind.
+        """
         history = History.from_records(self._history, self._nonfinite_step)
-        verdict = diagnose(history, config=self.config)
+        raw = diagnose(history, config=self.config)
+        self._found.append(raw.kind)
         previous = self.verdict
-        if previous is None or previous.kind != verdict.kind:
+        verdict = steady_verdict(raw, previous, self._found)
+        changed = previous is None or previous.kind != verdict.kind
+        found_changed = previous is None or previous.found_kind != verdict.found_kind
+        if changed or found_changed:
             self.store.log_event(self.run_id, "verdict", verdict.to_dict(), step=verdict.step)
-            if self.on_verdict is not None:
-                self.on_verdict(verdict, previous)
+        if changed and self.on_verdict is not None:
+            self.on_verdict(verdict, previous)
         self.verdict = verdict
         if verdict.kind in self.stop_on:
             self.should_stop = True
@@ -271,11 +284,18 @@ class Monitor:
         """Epochs already in the store up to ``self.epoch`` (a resumed run keeps its past)."""
         return [row for row in self.store.epoch_metrics(self.run_id) if row["epoch"] <= self.epoch]
 
+    def _recorded_verdicts(self) -> list[Verdict]:
+        """Verdict events already stored up to ``self.step`` (a resumed run's)."""
+        events = self.store.events(self.run_id, "verdict")
+        return [Verdict.from_dict(e["payload"]) for e in events if (e["step"] or 0) <= self.step]
+
     def _last_verdict(self) -> Verdict | None:
-        events = [
-            e for e in self.store.events(self.run_id, "verdict") if (e["step"] or 0) <= self.step
-        ]
-        return Verdict.from_dict(events[-1]["payload"]) if events else None
+        verdicts = self._recorded_verdicts()
+        return verdicts[-1] if verdicts else None
+
+    def _recorded_found(self) -> list[str]:
+        """The detectors' kind at each recorded epoch, so a resumed run keeps counting."""
+        return found_kinds(self._recorded_verdicts(), [int(r["epoch"]) for r in self._history])
 
 
 def _to_float(value: Any) -> float:

@@ -145,6 +145,20 @@ def test_a_training_run_gains_points_without_a_reload(page: PageWatch, serve, tm
     assert page.errors == []
 
 
+def test_the_verdict_sentence_follows_its_evidence(page: PageWatch, serve, tmp_path) -> None:
+    with RunStore(tmp_path / "cf") as store:
+        run_id = store.create_run("noise", {"dataset": "mnist", "epochs": 3})
+        write_epoch(store, run_id, 1, 6, np.random.default_rng(0))
+        precision = {"metric": "metric/precision", "value": 0.01, "threshold": 0.1, "op": "<"}
+        payload = {"kind": "convergence_failure", "since_step": 6, "evidence": [precision]}
+        store.log_event(run_id, "verdict", payload, step=6)
+    page.open(f"{serve(tmp_path / 'cf')}/runs/{run_id}")
+    note = page.page.locator("#verdict .verdict-note").text_content()
+    assert note.startswith("The samples are far from the real data (low precision), since step 6")
+    assert "overpowers" not in note
+    assert page.errors == []
+
+
 def test_compare_page_overlays_two_runs(page: PageWatch, base_url: str, runs: StoreRuns) -> None:
     page.open(f"{base_url}/compare?runs={runs.trained},{runs.collapsed}")
     losses = page.page.locator('#compare-losses .chart-box[data-key="loss/g"]')

@@ -116,6 +116,51 @@ def test_verdict_periods_follow_since_steps_and_merge_repeats() -> None:
     assert data.current_verdict(events[:1]) is None
 
 
+def sign(metric: str, op: str, note: str = "") -> dict:
+    return {"metric": metric, "value": 0.0, "threshold": 0.0, "op": op, "note": note}
+
+
+PRECISION = sign("metric/precision", "<")
+FID = sign("metric/fid", ">")
+OFF_MODES = sign("metric/high_quality", "<")
+D_WINS = [sign("loss/d_real", "<"), sign("loss/d_fake", "<"), sign("loss/g", ">")]
+HIGH_LR = [sign("loss/d_real", "<"), sign("loss/d_fake", ">")]
+
+
+def test_convergence_failure_note_follows_the_detector_that_fired() -> None:
+    note = data.verdict_note
+    quality = note("convergence_failure", [PRECISION, FID])
+    assert (
+        quality == "the samples are far from the real data (low precision, high FID, not improving)"
+    )
+    assert "overpowers" not in quality  # sample quality is not a discriminator that won
+    assert note("convergence_failure", [OFF_MODES]) == (
+        "the samples are far from the real data (few samples on the modes)"
+    )
+    assert note("convergence_failure", D_WINS) == "the discriminator overpowers the generator"
+    assert "learning rate" in note("convergence_failure", HIGH_LR)
+    assert "neither network learns" in note("convergence_failure", [sign("loss/g", "<")])
+    both = note("convergence_failure", [PRECISION, *D_WINS])
+    assert both.startswith("the samples are far") and both.endswith("overpowers the generator")
+
+
+def test_verdict_note_ignores_marked_evidence_and_other_kinds() -> None:
+    weaker = sign("loss/d_real", "<", "(also a sign of mode collapse) D wins")
+    pending = sign("loss/d_fake", "<", "(not yet confirmed: convergence failure, 1 of 2) x")
+    assert data.verdict_note("convergence_failure", [PRECISION, weaker, pending]) == (
+        "the samples are far from the real data (low precision)"
+    )
+    assert data.verdict_note("convergence_failure", []) is None  # the page's generic line
+    assert data.verdict_note("mode_collapse", [PRECISION]) is None
+    periods = data.verdict_periods(
+        [
+            event("verdict", 10, {"kind": "convergence_failure", "evidence": D_WINS}),
+            event("verdict", 20, {"kind": "convergence_failure", "evidence": [PRECISION]}),
+        ]
+    )
+    assert periods[-1]["note"] == "the samples are far from the real data (low precision)"
+
+
 def test_verdict_without_since_step_starts_at_its_event() -> None:
     periods = data.verdict_periods([event("verdict", 42, {"kind": "divergence"})])
     assert (periods[0]["start"], periods[0]["end"]) == (42, None)

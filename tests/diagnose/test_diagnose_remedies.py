@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ganwatch.config import LOSSES, parse_stabilizers
 from ganwatch.diagnose import (
     DEFAULT,
     VERDICT_KINDS,
@@ -81,8 +82,105 @@ def test_discriminator_winning_with_several_d_steps_suggests_fewer() -> None:
 def test_flag_availability() -> None:
     assert flag_available("--lr 2e-4")
     assert flag_available("--latent-dim 128")
-    assert not flag_available("--stabilize pacgan")
-    assert not flag_available("--loss wgan-gp")
+    assert flag_available("--stabilize pacgan")
+    assert flag_available("--loss wgan-gp")
+    assert not flag_available("--ema 0.999")
+
+
+ALL_TAGS = ({"d_wins"}, {"high_lr"}, {"zero_losses"}, {"low_precision"}, {"few_modes"}, set())
+CONFIGS = (
+    {},
+    {"lr": 0.2, "beta1": 0.9, "latent_dim": 1, "d_steps": 3},
+    {"lr": 2e-4, "beta1": 0.5, "latent_dim": 128, "d_steps": 1, "loss": "hinge"},
+)
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+@pytest.mark.parametrize("tags", ALL_TAGS)
+@pytest.mark.parametrize("kind", ["divergence", "convergence_failure", "mode_collapse"])
+def test_every_suggested_flag_is_one_ganwatch_train_accepts(kind, tags, config) -> None:
+    for remedy in remedies_for(kind, tags, config):
+        assert flag_available(remedy.flag), remedy
+        name, value = remedy.flag.split(" ", 1)
+        if name == "--loss":
+            assert value in LOSSES
+        if name == "--stabilize":
+            assert set(parse_stabilizers(value)) == {value}
+
+
+def test_mode_collapse_suggests_the_fields_fixes_after_the_articles() -> None:
+    got = flags(remedies_for("mode_collapse", (), {"latent_dim": 128, "lr": 2e-4, "beta1": 0.5}))
+    assert got[:4] == [
+        "--stabilize minibatch-discrimination",
+        "--stabilize pacgan",
+        "--stabilize unrolled",
+        "--loss wgan-gp",
+    ]
+    small = flags(remedies_for("mode_collapse", (), {"latent_dim": 1, "lr": 0.2}))
+    assert small[:2] == ["--latent-dim 128", "--lr 2e-4"]  # the article's fixes stay first
+    assert len(small) == 5
+
+
+def test_discriminator_winning_suggests_weakening_it_and_other_losses() -> None:
+    config = {"lr": 2e-4, "beta1": 0.5, "d_steps": 1}
+    got = flags(remedies_for("convergence_failure", {"d_wins"}, config))
+    assert got == [
+        "--stabilize label-smoothing",
+        "--stabilize instance-noise",
+        "--stabilize spectral-norm",
+        "--stabilize ttur",
+        "--loss hinge",
+    ]
+    hinge = flags(remedies_for("convergence_failure", {"d_wins"}, {**config, "loss": "hinge"}))
+    assert "--loss hinge" not in hinge and "--loss lsgan" in hinge
+    # Hinge has no real label to smooth, so label smoothing is not offered with it.
+    assert "--stabilize label-smoothing" not in hinge
+
+
+def test_samples_far_from_the_data_suggest_regularising_d() -> None:
+    got = flags(remedies_for("convergence_failure", {"low_precision"}, {"beta1": 0.5}))
+    assert got == [
+        "--stabilize spectral-norm",
+        "--stabilize feature-matching",
+        "--loss wgan-gp",
+        "--stabilize ttur",
+        "--loss lsgan",
+    ]
+
+
+@pytest.mark.parametrize(
+    "stabilize",
+    [
+        "pacgan:4,minibatch-discrimination",
+        " minibatch-discrimination , pacgan ",
+        ["pacgan:4", "minibatch-discrimination"],
+        "pacgan,minibatch-discrimination,not-a-stabiliser",  # a stored config ganwatch no
+    ],  # longer knows must not break the diagnosis
+)
+def test_stabilizers_in_use_are_parsed_like_the_flag(stabilize) -> None:
+    got = flags(remedies_for("mode_collapse", (), {"latent_dim": 128, "stabilize": stabilize}))
+    assert "--stabilize pacgan" not in got
+    assert "--stabilize minibatch-discrimination" not in got
+    assert got[0] == "--stabilize unrolled"
+
+
+@pytest.mark.parametrize("loss", ["wgan-gp", "lsgan", "hinge"])
+def test_a_loss_in_use_is_not_suggested(loss: str) -> None:
+    config = {"loss": loss, "lr": 2e-4, "beta1": 0.5, "latent_dim": 128}
+    for kind, tags in (
+        ("mode_collapse", ()),
+        ("convergence_failure", {"d_wins"}),
+        ("convergence_failure", {"low_precision"}),
+        ("divergence", ()),
+    ):
+        assert f"--loss {loss}" not in flags(remedies_for(kind, tags, config))
+
+
+def test_smoothable_losses_match_the_loss_registry() -> None:
+    from ganwatch.diagnose.remedies import SMOOTHABLE_LOSSES
+    from ganwatch.losses.registry import LOSSES as SPECS
+
+    assert set(SMOOTHABLE_LOSSES) == {name for name, spec in SPECS.items() if spec.smoothable}
 
 
 def test_verdict_round_trips_through_json() -> None:
@@ -96,7 +194,17 @@ def test_verdict_round_trips_through_json() -> None:
         remedies=[Remedy("Use a larger latent space", "--latent-dim 128")],
     )
     d = json.loads(json.dumps(verdict.to_dict()))
-    assert set(d) == {"kind", "epoch", "step", "since_step", "confidence", "evidence", "remedies"}
+    assert set(d) == {
+        "kind",
+        "epoch",
+        "step",
+        "since_step",
+        "confidence",
+        "evidence",
+        "remedies",
+        "raw_kind",
+    }
+    assert d["raw_kind"] == "mode_collapse"  # the detectors agreed with what was reported
     assert d["evidence"][0] == {
         "metric": "metric/classes_covered",
         "value": 2.0,
@@ -107,12 +215,18 @@ def test_verdict_round_trips_through_json() -> None:
     assert Verdict.from_dict(d) == verdict
     unknown = Verdict("warming_up", 1, 10, None, 0.0)
     assert Verdict.from_dict(unknown.to_dict()) == unknown
+    held = Verdict("mode_collapse", 13, 3133, 1928, 0.95, raw_kind="convergence_failure")
+    assert Verdict.from_dict(json.loads(json.dumps(held.to_dict()))) == held
+    stored_before_hysteresis = {k: v for k, v in d.items() if k != "raw_kind"}
+    assert Verdict.from_dict(stored_before_hysteresis) == verdict
 
 
 def test_unknown_kind_is_refused() -> None:
     assert "healthy" in VERDICT_KINDS
     with pytest.raises(ValueError, match="unknown verdict kind"):
         Verdict("collapsed", 1, 1, None, 1.0)
+    with pytest.raises(ValueError, match="unknown verdict kind"):
+        Verdict("healthy", 1, 1, None, 1.0, raw_kind="collapsed")
 
 
 def test_docs_table_matches_thresholds() -> None:

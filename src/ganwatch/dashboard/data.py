@@ -74,6 +74,50 @@ def config_summary(config: Mapping[str, Any]) -> str:
     return " · ".join(parts)
 
 
+# The signs of a convergence failure, by the detector that fired: (metric, op) of the
+# evidence it leaves -> what a person should read. Sample quality and the losses tell
+# different stories (samples far from the data vs. a discriminator that has won), so the
+# sentence follows the evidence instead of one line for every convergence failure.
+_QUALITY_SIGNS = {
+    ("metric/precision", "<"): "low precision",
+    ("metric/fid", ">"): "high FID, not improving",
+    ("metric/high_quality", "<"): "few samples on the modes",
+}
+_SECONDARY_NOTES = ("(also a sign of", "(not yet confirmed:")
+
+
+def _primary_signs(evidence: list[Mapping[str, Any]]) -> set[tuple[str, str]]:
+    """(metric, op) of the evidence behind the verdict itself, not the marked extras (the
+    weaker finding's, or a kind found but not yet confirmed)."""
+    return {
+        (str(e.get("metric")), str(e.get("op")))
+        for e in evidence
+        if isinstance(e, Mapping) and not str(e.get("note") or "").startswith(_SECONDARY_NOTES)
+    }
+
+
+def verdict_note(kind: str, evidence: list[Mapping[str, Any]]) -> str | None:
+    """One sentence on what the verdict means, following which detector fired; None when the
+    evidence says nothing more specific than the kind's generic description."""
+    if kind != "convergence_failure":
+        return None
+    signs = _primary_signs(evidence)
+    parts: list[str] = []
+    quality = [text for sign, text in _QUALITY_SIGNS.items() if sign in signs]
+    if quality:
+        parts.append(f"the samples are far from the real data ({', '.join(quality)})")
+    if ("loss/d_fake", ">") in signs:
+        parts.append(
+            "the discriminator is sure of real data but not of fakes, as with too high a "
+            "learning rate"
+        )
+    elif {("loss/d_real", "<"), ("loss/d_fake", "<")} <= signs:
+        parts.append("the discriminator overpowers the generator")
+    elif ("loss/g", "<") in signs:
+        parts.append("both losses fell to zero, so neither network learns")
+    return "; ".join(parts) or None
+
+
 def _verdict_start(event: Mapping[str, Any]) -> int:
     since = event["payload"].get("since_step")
     if isinstance(since, (int, float)) and not isinstance(since, bool) and math.isfinite(since):
@@ -96,10 +140,12 @@ def verdict_periods(events: list[dict]) -> list[dict]:
         payload = event["payload"]
         kind = str(payload.get("kind") or "unknown")
         start = _verdict_start(event)
+        evidence = payload.get("evidence") or []
         latest = {
             "kind": kind,
+            "note": verdict_note(kind, evidence),
             "confidence": payload.get("confidence"),
-            "evidence": payload.get("evidence") or [],
+            "evidence": evidence,
             "remedies": payload.get("remedies") or [],
             "step": event.get("step"),
             "time": event.get("time"),

@@ -10,6 +10,7 @@ data-like; the other's evidence is kept, marked as secondary) > healthy > warmin
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -53,13 +54,35 @@ def _secondary(f: Finding) -> list[Evidence]:
     return [replace(e, note=f"(also a sign of {label}) {e.note}") for e in f.evidence]
 
 
+#: Losses whose values are BCE's (D's outputs are logits of probabilities); the absolute loss
+#: thresholds (D loss near 0, both losses near 0, the high-lr signature) are on that scale.
+LOGIT_LOSSES = ("bce", "minimax", "dragan")
+
+
+def for_loss(thresholds: Thresholds, loss: str | None) -> Thresholds:
+    """The thresholds for a run trained with ``loss`` (None: the article's BCE).
+
+    A Wasserstein critic's loss is negative when it does well, and EBGAN's and BEGAN's
+    energies are small by construction, so rules that compare loss values with BCE-scale
+    constants would fire for the wrong reason; for those losses they are switched off and
+    the metrics and scale-free rules (relative spreads) decide.
+    """
+    if loss is None or loss in LOGIT_LOSSES:
+        return thresholds
+    return replace(thresholds, d_loss_low=-math.inf, zero_loss=-math.inf)
+
+
 def diagnose(
     history: History,
     thresholds: Thresholds = DEFAULT,
     config: Mapping[str, Any] | None = None,
 ) -> Verdict:
-    """The verdict for the run so far; `config` (lr, beta1, latent_dim, ...) tailors remedies."""
-    h, t = history, thresholds
+    """The verdict for the run so far; `config` (lr, beta1, latent_dim, ...) tailors remedies.
+
+    This judges one evaluation on its own; what a run reports is this steadied over
+    evaluations by `steady_verdict` (the Monitor does that), so it does not flap.
+    """
+    h, t = history, for_loss(thresholds, (config or {}).get("loss"))
     if len(h) == 0:
         return Verdict("warming_up", 0, 0, None, 0.0)
     epoch, step = int(h.epochs[-1]), int(h.steps[-1])

@@ -25,6 +25,11 @@ class Thresholds:
     min_epochs: int = _t(2, "epochs needed before healthy, or any failure short of decisive")
     decisive_confidence: float = _t(0.9, "confidence that lets a failure be called earlier")
     sustain_epochs: int = _t(2, "consecutive epochs a loss-only failure signal must hold")
+    verdict_hold: int = _t(
+        2,
+        "reported verdict: evaluations in a row a new kind must be found before it replaces "
+        "the reported one (divergence, and the first verdict after warming_up: at once)",
+    )
 
     # Mode collapse.
     collapse_classes_frac: float = _t(0.7, "collapse: classes covered < this x classes")

@@ -57,10 +57,21 @@ class Verdict:
     confidence: float
     evidence: list[Evidence] = field(default_factory=list)
     remedies: list[Remedy] = field(default_factory=list)
+    # What the detectors found at this evaluation when it differs from the reported `kind`
+    # (a new kind not yet confirmed; see `steady_verdict`). None: the detectors agree.
+    raw_kind: str | None = None
 
     def __post_init__(self) -> None:
-        if self.kind not in VERDICT_KINDS:
-            raise ValueError(f"unknown verdict kind {self.kind!r}; expected one of {VERDICT_KINDS}")
+        for kind in (self.kind, self.raw_kind or self.kind):
+            if kind not in VERDICT_KINDS:
+                raise ValueError(f"unknown verdict kind {kind!r}; expected one of {VERDICT_KINDS}")
+        if self.raw_kind == self.kind:
+            self.raw_kind = None  # one spelling for "the detectors agree"
+
+    @property
+    def found_kind(self) -> str:
+        """What the detectors found at this evaluation (the reported kind unless held)."""
+        return self.raw_kind or self.kind
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (plain ints, floats, strings and lists)."""
@@ -72,6 +83,7 @@ class Verdict:
             "confidence": float(self.confidence),
             "evidence": [e.to_dict() for e in self.evidence],
             "remedies": [r.to_dict() for r in self.remedies],
+            "raw_kind": self.found_kind,
         }
 
     @classmethod
@@ -85,6 +97,7 @@ class Verdict:
             confidence=float(d["confidence"]),
             evidence=[Evidence(**e) for e in d.get("evidence", [])],
             remedies=[Remedy(**r) for r in d.get("remedies", [])],
+            raw_kind=d.get("raw_kind"),  # absent in verdicts stored before hysteresis
         )
 
 

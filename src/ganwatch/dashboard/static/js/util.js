@@ -84,7 +84,7 @@
   const VERDICTS = {
     healthy: { label: "Healthy", color: "#2b8a3e", note: "training as it should" },
     mode_collapse: { label: "Mode collapse", color: "#c2255c", note: "the generator covers few modes" },
-    convergence_failure: { label: "Convergence failure", color: "#e8590c", note: "one network overpowers the other" },
+    convergence_failure: { label: "Convergence failure", color: "#e8590c", note: "training is not reaching the data" },
     divergence: { label: "Divergence", color: "#c92a2a", note: "losses or gradients blow up" },
     warming_up: { label: "Warming up", color: "#868e96", note: "too early to judge" },
   };
@@ -118,7 +118,7 @@
     const info = verdictInfo(kind);
     const el = h("span", {
       class: `badge verdict${big ? " big" : ""}${kind ? "" : " none"}`,
-      title: info.note,
+      title: (verdict && verdict.note) || info.note,
       data: { verdict: kind || "none" },
     }, h("span", { class: "dot", attrs: { "aria-hidden": "true" } }), info.label);
     el.style.setProperty("--vc", info.color);

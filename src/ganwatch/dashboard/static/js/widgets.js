@@ -202,9 +202,11 @@
         h("p", { class: "muted", text: "No verdict recorded for this run. Verdicts appear here once the diagnosis runs during training." }));
     }
     const info = GW.verdictInfo(verdict.kind);
+    // The server's sentence follows the evidence (which detector fired); the kind's own is the fallback.
+    const note = verdict.note || info.note;
     const c = GW.card("Diagnosis", { class: "verdict-card", id: "verdict" },
       h("div", { class: "verdict-head" }, GW.verdictBadge(verdict, true), confidenceMeter(verdict.confidence)),
-      h("p", { class: "verdict-note" }, info.note ? `${info.note.charAt(0).toUpperCase()}${info.note.slice(1)}, ` : "", `since step ${GW.int(verdict.start)}`, verdict.count > 1 ? ` (confirmed ${verdict.count} times)` : "", "."),
+      h("p", { class: "verdict-note" }, note ? `${note.charAt(0).toUpperCase()}${note.slice(1)}, ` : "", `since step ${GW.int(verdict.start)}`, verdict.count > 1 ? ` (confirmed ${verdict.count} times)` : "", "."),
       verdict.evidence && verdict.evidence.length ? h("h3", { text: "Evidence" }) : null,
       evidenceTable(verdict.evidence),
       verdict.remedies && verdict.remedies.length ? h("h3", { text: "What to try" }) : null,

@@ -1,0 +1,115 @@
+"""Hysteresis: the one rule for when the *reported* verdict may change.
+
+`diagnose` judges each evaluation on its own, so a run near a boundary can flip between two
+kinds from one evaluation to the next (a latent-1 run read mode_collapse, then
+convergence_failure, then mode_collapse again over epochs 4-7). A verdict that flaps tells a
+person nothing and would trip `--stop-on` on noise. So the reported kind changes only when the
+detectors have found the new kind at `Thresholds.verdict_hold` evaluations in a row, with two
+exceptions where waiting costs more than it saves:
+
+- `divergence` is reported at once (NaN does not get better, and training must stop);
+- the first verdict after `warming_up` (or after none) is reported at once, because the
+  delay in detecting a failure is what the monitor exists to keep short.
+
+Nothing is hidden: a held verdict carries the detectors' own kind as `raw_kind`, and its
+evidence lists what they found, marked as not yet confirmed. Everything here is a pure
+function of kinds and Verdicts, so the Monitor, a replay of a stored run and the tests all
+apply the same rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from ganwatch.diagnose.thresholds import DEFAULT, Thresholds
+from ganwatch.diagnose.verdict import Verdict
+
+# Kinds reported as soon as they are found, whatever was reported before.
+IMMEDIATE_KINDS = ("divergence",)
+# After these (or no verdict yet) the next kind found is reported at once.
+OPEN_KINDS = ("warming_up",)
+# Marks the held verdict's evidence that belongs to the kind found but not yet confirmed.
+PENDING_NOTE = "(not yet confirmed: "
+
+
+def streak(found: Sequence[str]) -> int:
+    """How many evaluations in a row, up to the latest, found the latest kind."""
+    count = 0
+    for kind in reversed(found):
+        if kind != found[-1]:
+            break
+        count += 1
+    return count
+
+
+def reported_kind(previous: str | None, found: Sequence[str], hold: int) -> str:
+    """The kind to report after the latest evaluation.
+
+    `previous` is what was reported after the evaluation before (None: nothing yet); `found`
+    is what the detectors found at every evaluation so far, oldest first.
+    """
+    if not found:
+        raise ValueError("reported_kind needs at least the latest evaluation's kind")
+    new = found[-1]
+    if previous is None or new == previous or new in IMMEDIATE_KINDS or previous in OPEN_KINDS:
+        return new
+    return new if streak(found) >= hold else previous
+
+
+def reported_kinds(found: Sequence[str], hold: int = DEFAULT.verdict_hold) -> list[str]:
+    """The reported kind after each evaluation of a whole run (replays, validation, tests)."""
+    out: list[str] = []
+    for i in range(len(found)):
+        out.append(reported_kind(out[-1] if out else None, found[: i + 1], hold))
+    return out
+
+
+def steady_verdict(
+    raw: Verdict,
+    previous: Verdict | None,
+    found: Sequence[str],
+    thresholds: Thresholds = DEFAULT,
+) -> Verdict:
+    """The verdict to report, given this evaluation's `raw` one from `diagnose`.
+
+    `found` ends with `raw.kind`. When the reported kind is `raw`'s, `raw` is reported, its
+    `since_step` kept at the earlier of its own and the previous report's when the kind
+    continues (since_step says since when the reported kind holds). Otherwise the previous
+    verdict is held: moved to this epoch and step, with `raw_kind` set and `raw`'s evidence
+    appended, each note prefixed "(not yet confirmed: KIND, i of N evaluations)".
+    """
+    hold = thresholds.verdict_hold
+    kind = reported_kind(previous.kind if previous else None, found, hold)
+    if kind == raw.kind or previous is None:
+        since = raw.since_step
+        if previous is not None and previous.kind == kind and previous.since_step is not None:
+            since = previous.since_step if since is None else min(since, previous.since_step)
+        return replace(raw, since_step=since, raw_kind=None)
+    label = raw.kind.replace("_", " ")
+    prefix = f"{PENDING_NOTE}{label}, {streak(found)} of {hold} evaluations)"
+    kept = [e for e in previous.evidence if not e.note.startswith(PENDING_NOTE)]
+    pending = [replace(e, note=f"{prefix} {e.note}") for e in raw.evidence]
+    return replace(
+        previous, epoch=raw.epoch, step=raw.step, evidence=kept + pending, raw_kind=raw.kind
+    )
+
+
+def found_kinds(verdicts: Sequence[Verdict], epochs: Sequence[int]) -> list[str]:
+    """What the detectors found at each of `epochs`, rebuilt from stored verdict events.
+
+    Events are stored whenever the reported or the found kind changes, so the found kind at
+    an epoch is that of the latest event at or before it; epochs before the first event are
+    left out. A resumed Monitor uses this to carry on counting an unconfirmed kind.
+    """
+    ordered = sorted(verdicts, key=lambda v: v.epoch)
+    out: list[str] = []
+    current: str | None = None
+    i = 0
+    for epoch in epochs:
+        while i < len(ordered) and ordered[i].epoch <= epoch:
+            current = ordered[i].found_kind
+            i += 1
+        if current is not None:
+            out.append(current)
+    return out

@@ -1,0 +1,119 @@
+"""Hysteresis: the reported verdict changes only when the detectors agree N times in a row."""
+
+from __future__ import annotations
+
+import pytest
+
+from ganwatch.diagnose import (
+    DEFAULT,
+    Evidence,
+    Thresholds,
+    Verdict,
+    found_kinds,
+    reported_kind,
+    reported_kinds,
+    steady_verdict,
+)
+from ganwatch.diagnose.steady import PENDING_NOTE, streak
+
+MC, CF, OK, WU, DIV = "mode_collapse", "convergence_failure", "healthy", "warming_up", "divergence"
+
+
+def raw(kind: str, epoch: int, since: int | None = None, note: str = "") -> Verdict:
+    """A per-evaluation verdict as `diagnose` gives it, 100 steps an epoch."""
+    evidence = [Evidence(f"metric/{kind}", float(epoch), 0.0, ">", note or kind)]
+    since_step = None if kind == WU else (since if since is not None else 100 * epoch)
+    return Verdict(kind, epoch, 100 * epoch, since_step, 0.8, evidence)
+
+
+def replay(kinds: list[str], thresholds: Thresholds = DEFAULT) -> list[Verdict]:
+    """Feed per-evaluation verdicts through `steady_verdict` as the Monitor does."""
+    out: list[Verdict] = []
+    for i, kind in enumerate(kinds):
+        out.append(steady_verdict(raw(kind, i + 1), out[-1] if out else None, kinds[: i + 1]))
+    return out
+
+
+def test_the_default_hold_is_two_evaluations() -> None:
+    assert DEFAULT.verdict_hold == 2
+
+
+def test_a_flapping_sequence_gives_one_steady_verdict() -> None:
+    # The latent-1 quick run's epochs 4-7, and on: collapse and convergence failure in turn.
+    flapping = [WU, MC, CF, MC, CF, MC, CF, MC]
+    assert reported_kinds(flapping) == [WU] + [MC] * 7
+    verdicts = replay(flapping)
+    assert [v.kind for v in verdicts] == [WU] + [MC] * 7
+    assert [v.found_kind for v in verdicts] == flapping  # nothing hidden
+    assert {v.since_step for v in verdicts[1:]} == {200}  # since the collapse was reported
+
+
+def test_a_real_change_is_reported_after_n_evaluations() -> None:
+    kinds = [WU, MC, MC, CF, CF, CF]
+    assert reported_kinds(kinds) == [WU, MC, MC, MC, CF, CF]
+    assert reported_kinds(kinds, hold=3) == [WU, MC, MC, MC, MC, CF]
+    assert reported_kinds(kinds, hold=1) == kinds  # hold 1: no hysteresis
+    verdicts = replay(kinds)
+    # Confirmed at epoch 5; since_step is the new kind's onset as the detectors saw it.
+    assert (verdicts[4].kind, verdicts[4].epoch, verdicts[4].since_step) == (CF, 5, 500)
+    assert verdicts[4].raw_kind is None
+
+
+def test_back_to_healthy_also_needs_n_evaluations() -> None:
+    assert reported_kinds([WU, MC, OK, MC, OK, OK]) == [WU, MC, MC, MC, MC, OK]
+    assert reported_kinds([WU, OK, WU, OK, MC, OK]) == [WU, OK, OK, OK, OK, OK]
+
+
+def test_divergence_is_reported_at_once() -> None:
+    assert reported_kinds([WU, MC, MC, DIV]) == [WU, MC, MC, DIV]
+    assert reported_kinds([OK, OK, DIV]) == [OK, OK, DIV]
+    assert replay([OK, OK, DIV])[-1].kind == DIV
+
+
+def test_the_first_verdict_after_warming_up_is_reported_at_once() -> None:
+    assert reported_kinds([WU, WU, MC]) == [WU, WU, MC]
+    assert reported_kinds([CF]) == [CF]  # and the very first verdict
+    assert reported_kind(WU, [WU, OK], hold=5) == OK
+
+
+def test_warming_up_after_a_verdict_needs_n_evaluations_too() -> None:
+    assert reported_kinds([WU, CF, WU, CF, WU, WU]) == [WU, CF, CF, CF, CF, WU]
+
+
+def test_a_held_verdict_keeps_its_own_and_marks_the_unconfirmed_evidence() -> None:
+    first = steady_verdict(raw(MC, 2, since=100, note="two classes"), None, [MC])
+    held = steady_verdict(raw(CF, 3, note="noise"), first, [MC, CF])
+    assert (held.kind, held.raw_kind, held.found_kind) == (MC, CF, CF)
+    assert (held.epoch, held.step, held.since_step) == (3, 300, 100)
+    assert held.confidence == first.confidence and held.remedies == first.remedies
+    notes = [e.note for e in held.evidence]
+    assert notes[0] == "two classes"
+    assert notes[1] == f"{PENDING_NOTE}convergence failure, 1 of 2 evaluations) noise"
+    # Held again by another kind: the older unconfirmed evidence does not pile up.
+    again = steady_verdict(raw(OK, 4, note="fine"), held, [MC, CF, OK])
+    assert [e.note for e in again.evidence] == [
+        "two classes",
+        f"{PENDING_NOTE}healthy, 1 of 2 evaluations) fine",
+    ]
+    d = again.to_dict()
+    assert (d["kind"], d["raw_kind"]) == (MC, OK)
+    assert Verdict.from_dict(d) == again
+
+
+def test_a_continuing_verdict_keeps_its_earliest_since_step() -> None:
+    first = steady_verdict(raw(MC, 2, since=100), None, [MC])
+    later = steady_verdict(raw(MC, 3, since=300), first, [MC, MC])
+    assert later.since_step == 100
+    assert later.to_dict()["raw_kind"] == MC
+
+
+def test_streak_and_empty_input() -> None:
+    assert streak([MC, CF, CF]) == 2
+    with pytest.raises(ValueError):
+        reported_kind(None, [], 2)
+
+
+def test_found_kinds_rebuilds_each_epoch_from_stored_events() -> None:
+    stored = [raw(WU, 1), raw(MC, 2), Verdict(MC, 4, 400, 200, 0.8, raw_kind=CF)]
+    assert found_kinds(stored, [1, 2, 3, 4, 5]) == [WU, MC, MC, CF, CF]
+    assert found_kinds(stored[1:], [1, 2, 3]) == [MC, MC]  # before the first event: unknown
