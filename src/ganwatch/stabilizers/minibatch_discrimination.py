@@ -25,10 +25,10 @@ class MinibatchDiscrimination(nn.Module):
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         m = (features @ self.projection).view(-1, self.kernels, self.kernel_dim)
-        m = m.transpose(0, 1).contiguous()  # (kernels, B, kernel_dim)
-        # cdist keeps the (kernels, B, B) distances without a (B, B, kernels, dim) temporary
-        l1 = torch.cdist(m, m, p=1)
-        closeness = torch.exp(-l1).sum(2).t() - 1  # (B, kernels), minus each sample's exp(0)
+        # Plain broadcasting, not torch.cdist: WGAN-GP and DRAGAN differentiate D's gradient
+        # again, and cdist's backward has no derivative of its own.
+        l1 = (m.unsqueeze(0) - m.unsqueeze(1)).abs().sum(-1)  # (B, B, kernels)
+        closeness = torch.exp(-l1).sum(1) - 1  # (B, kernels), minus each sample's exp(0)
         return torch.cat([features, closeness], dim=1)
 
 
