@@ -121,11 +121,20 @@ def reproduce(
         after = _write_experiment(store, again.run_id, f"{preset}-remedied", again.status, out)
         trials.append(RemedyTrial(preset, flag, experiment, after))
     report = out / "report.md"
-    report.write_text(_report(done, scale) + _remedy_report(trials, scale))
+    command = _command(scale, presets, remedy)
+    report.write_text(_report(done, scale, command) + _remedy_report(trials, command))
     return report
 
 
-def _remedy_report(trials: list[RemedyTrial], scale: str) -> str:
+def _command(scale: str, presets: tuple[str, ...], remedy: bool) -> str:
+    """The command that regenerates the report, as the report should quote it."""
+    command = f"ganwatch reproduce --scale {scale}"
+    if tuple(presets) != tuple(PRESETS):
+        command += f" --presets {','.join(presets)}"
+    return command + (" --remedy" if remedy else "")
+
+
+def _remedy_report(trials: list[RemedyTrial], command: str) -> str:
     """The before/after table of ``--remedy``; empty when no remedy was tried."""
     if not trials:
         return ""
@@ -133,7 +142,7 @@ def _remedy_report(trials: list[RemedyTrial], scale: str) -> str:
         "",
         "## The diagnosis's first remedy, applied",
         "",
-        f"Command: `ganwatch reproduce --scale {scale} --remedy`. Each failing experiment is "
+        f"Command: `{command}`. Each failing experiment is "
         "trained again, same seed, with the flag its verdict names first.",
         "",
         "| experiment | verdict before | remedy | verdict after | "
@@ -191,12 +200,12 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _report(experiments: list[Experiment], scale: str) -> str:
+def _report(experiments: list[Experiment], scale: str, command: str) -> str:
     lines = [
         f"# The article's experiments, reproduced ({scale} scale)",
         "",
         "Each row: the article's account, ganwatch's final verdict and the latest measured "
-        "metrics. Command: `ganwatch reproduce --scale " + scale + "`.",
+        f"metrics. Command: `{command}`.",
         "",
         "| experiment | the article | ganwatch verdict | agrees | "
         + " | ".join(m.split("/")[1] for m in SUMMARY_METRICS)

@@ -9,7 +9,6 @@ reads the :class:`~ganwatch.step.Recipe`.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -238,7 +237,3 @@ def epoch_preview(state: TrainingState, dataset: Dataset) -> np.ndarray:
     from ganwatch.data.toy import mode_centres
 
     return scatter_image(samples.numpy(), reference_points=mode_centres(dataset.name))
-
-
-def steps_per_epoch(n: int, batch_size: int) -> int:
-    return math.ceil(n / batch_size)

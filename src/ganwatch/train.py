@@ -5,8 +5,9 @@ optimisers and stabiliser state in :mod:`ganwatch.state`; this module runs them.
 
 Speed comes from where the work happens, not from changing it: the dataset lives on the training
 device, batches are index slices of a device-side permutation, real and fake batches go through
-the discriminator in one call, and the per-step numbers are written into a device tensor that is
-copied to the host once per epoch (one synchronisation an epoch, none inside the step).
+the discriminator in one call (two with minibatch discrimination, which must not mix them), and
+the per-step numbers are written into a device tensor that is copied to the host once per epoch
+(one synchronisation an epoch, none inside the step).
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from ganwatch.state import (
     load_state,
     new_state,
     state_dict,
-    steps_per_epoch,
 )
 from ganwatch.step import ROW_KEYS, STEP_KEYS, train_step
 
@@ -203,7 +203,7 @@ def run_training(
     autocast = configure_precision(config.precision, device)
     n = len(dataset)
     batches = [(i, min(i + config.batch_size, n)) for i in range(0, n, config.batch_size)]
-    total_steps = config.epochs * steps_per_epoch(n, config.batch_size)
+    total_steps = config.epochs * len(batches)
     state = new_state(config, dataset.shape, device, dataset.name, total_steps)
     run_dir = store.run_dir(run_id)
     ckpt = checkpoint_path(run_dir)
