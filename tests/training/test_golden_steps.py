@@ -12,7 +12,6 @@ import os
 
 import numpy as np
 import pytest
-
 from golden_steps import GOLDEN, RECIPES, record
 
 GOLDEN_VALUES = json.loads(GOLDEN.read_text())
