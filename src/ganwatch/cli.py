@@ -330,7 +330,7 @@ def _finished_message(result, store) -> str:
 def cmd_train(args: argparse.Namespace) -> int:
     from ganwatch.config import build_config
     from ganwatch.store import RunStore
-    from ganwatch.train import train
+    from ganwatch.training import train
 
     config = build_config(train_overrides(args))
     with RunStore(args.store) as store:
@@ -341,7 +341,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_resume(args: argparse.Namespace) -> int:
     from ganwatch.store import RunStore
-    from ganwatch.train import resume
+    from ganwatch.training import resume
 
     with RunStore(args.store) as store:
         result = resume(store, args.run, epochs=args.epochs, quiet=args.quiet)
@@ -471,7 +471,7 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 
 def cmd_classifier(args: argparse.Namespace) -> int:
     from ganwatch.metrics.classifier import train_and_cache_classifier
-    from ganwatch.train import resolve_device
+    from ganwatch.training.device import resolve_device
 
     path, accuracy = train_and_cache_classifier(
         args.dataset, data_dir=args.data_dir, device=resolve_device(args.device), quiet=args.quiet

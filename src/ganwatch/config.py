@@ -9,26 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-DATASETS = ("mnist", "fashion-mnist", "kmnist", "stacked-mnist", "ring", "grid")
-MODELS = ("auto", "article", "mlp", "cgan", "acgan", "infogan")
-CONDITIONAL_MODELS = ("cgan", "acgan", "infogan")
-LOSSES = ("bce", "minimax", "lsgan", "wgan", "wgan-gp", "dragan", "hinge", "ebgan", "began")
-STABILIZERS = (
-    "feature-matching",
-    "historical-averaging",
-    "minibatch-discrimination",
-    "label-smoothing",
-    "instance-noise",
-    "spectral-norm",
-    "ttur",
-    "ema",
-    "pacgan",
-    "unrolled",
-)
+from ganwatch.catalog import DATASETS, FAILURE_KINDS, LOSSES, MODELS, STABILIZERS
+from ganwatch.catalog.losses import DEFAULT_LOSS
+
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("auto", "fp32", "tf32", "bf16")
 SCALES = ("full", "quick")
@@ -53,7 +41,7 @@ class TrainConfig:
     beta1: float = 0.5
     beta2: float = 0.999
     d_steps: int | None = None  # D steps per G step (the article's k); None: the loss's own
-    loss: str = "bce"  # the article's non-saturating BCE; see ganwatch.losses.LOSSES
+    loss: str = DEFAULT_LOSS  # the article's non-saturating BCE; see ganwatch.catalog.LOSSES
     stabilize: str = ""  # comma-separated stabilisers, each optionally name:value
     epochs: int = 100
     batch_size: int = 1024
@@ -195,25 +183,29 @@ def _to_bool(value: Any) -> bool:
     raise ValueError(value)
 
 
-STOP_VERDICTS = ("mode_collapse", "convergence_failure", "divergence")
-
-
 def validate(config: TrainConfig) -> None:
-    """Reject values that would fail later, with the flag name and what was expected."""
+    """Reject values that would fail later, with the flag name and what was expected.
+
+    This is the one check of a whole recipe (values, and the combination of dataset, model,
+    loss and stabilisers) that ``train``, ``sweep`` and ``reproduce`` make before a run
+    exists, so a bad combination never leaves a run behind.
+    """
 
     def check(ok: bool, name: str, expected: str) -> None:
         if not ok:
             value = getattr(config, name)
             raise ConfigError(f"--{name.replace('_', '-')}: expected {expected}, got {value!r}")
 
-    check(config.scale in SCALES, "scale", f"one of {', '.join(SCALES)}")
-    check(config.dataset in DATASETS, "dataset", f"one of {', '.join(DATASETS)}")
-    check(config.model in MODELS, "model", f"one of {', '.join(MODELS)}")
-    check(config.device in DEVICES, "device", f"one of {', '.join(DEVICES)}")
-    check(config.precision in PRECISIONS, "precision", f"one of {', '.join(PRECISIONS)}")
-    check(config.loss in LOSSES, "loss", f"one of {', '.join(LOSSES)}")
+    for name, choices in (
+        ("scale", SCALES),
+        ("dataset", tuple(DATASETS)),
+        ("model", tuple(MODELS)),
+        ("device", DEVICES),
+        ("precision", PRECISIONS),
+        ("loss", tuple(LOSSES)),
+    ):
+        check(getattr(config, name) in choices, name, f"one of {', '.join(choices)}")
     check(config.d_steps is None or config.d_steps >= 1, "d_steps", "an integer >= 1")
-    parse_stabilizers(config.stabilize)  # raises ConfigError naming --stabilize
     for name in (
         "latent_dim",
         "epochs",
@@ -225,23 +217,44 @@ def validate(config: TrainConfig) -> None:
     ):
         check(getattr(config, name) >= 1, name, "an integer >= 1")
     check(config.train_size is None or config.train_size >= 1, "train_size", "an integer >= 1")
-    check(config.lr > 0, "lr", "a learning rate > 0")
+    check(0 < config.lr < math.inf, "lr", "a finite learning rate > 0")
     check(0 <= config.beta1 < 1, "beta1", "a value in [0, 1)")
     check(0 <= config.beta2 < 1, "beta2", "a value in [0, 1)")
     check(config.seed >= 0, "seed", "an integer >= 0")
-    stops = [kind.strip() for kind in config.stop_on.split(",") if kind.strip()]
     check(
-        all(kind in STOP_VERDICTS for kind in stops),
+        all(kind in FAILURE_KINDS for kind in stop_verdicts(config.stop_on)),
         "stop_on",
-        f"a comma-separated list of {', '.join(STOP_VERDICTS)}",
+        f"a comma-separated list of {', '.join(FAILURE_KINDS)}",
     )
+    check_combination(config)
+
+
+def stop_verdicts(text: str) -> list[str]:
+    """``"mode_collapse, divergence"`` -> the verdict kinds named (not checked)."""
+    return [kind.strip() for kind in str(text or "").split(",") if kind.strip()]
+
+
+def check_combination(config: TrainConfig) -> None:
+    """Refuse a dataset, model, loss and stabilisers that cannot train together, with why."""
+    dataset, model, loss = DATASETS[config.dataset], MODELS[config.model], LOSSES[config.loss]
+    if model.data is not None and model.data != dataset.kind:
+        raise ConfigError(
+            f"--model {model.name}: needs {model.data} data, but --dataset {dataset.name} "
+            f"is {dataset.kind}"
+        )
+    if model.conditional and loss.output == "energy":
+        raise ConfigError(f"--model {model.name}: cannot be combined with --loss {loss.name}")
+    for name in stabilizer_settings(config.stabilize):
+        problem = STABILIZERS[name].problem_with(loss, model)
+        if problem:
+            raise ConfigError(f"--stabilize {name}: {problem}")
 
 
 def parse_stabilizers(text: str) -> dict[str, float | None]:
     """``"pacgan:4,ema"`` -> ``{"pacgan": 4.0, "ema": None}``; unknown names or values are errors.
 
     The optional value after ``:`` is the stabiliser's one knob (pack size, decay, noise...);
-    None leaves its default, documented in docs/remedies.md.
+    None leaves its default (``ganwatch.catalog.STABILIZERS``).
     """
     out: dict[str, float | None] = {}
     for item in (part.strip() for part in str(text or "").split(",")):
@@ -262,4 +275,21 @@ def parse_stabilizers(text: str) -> dict[str, float | None]:
             raise ConfigError(
                 f"--stabilize: {name}:{value} needs a number after ':', got {value!r}"
             ) from exc
+    return out
+
+
+def stabilizer_settings(text: str) -> dict[str, float]:
+    """``"pacgan:4,ema"`` -> ``{"pacgan": 4.0, "ema": 0.999}``: defaults filled in, every knob
+    checked against its range."""
+    out: dict[str, float] = {}
+    for name, value in parse_stabilizers(text).items():
+        knob = STABILIZERS[name].knob
+        if knob is None:
+            out[name] = 0.0 if value is None else value
+            continue
+        value = knob.default if value is None else value
+        problem = knob.problem(value)
+        if problem:
+            raise ConfigError(f"--stabilize: {name} {problem}")
+        out[name] = value
     return out

@@ -16,6 +16,11 @@ reference data, asks the detectors for a verdict, and says when to stop::
 
 ``log_step`` accepts floats or 0-d tensors and keeps tensors as they are (no GPU sync); they
 become floats once, at ``end_epoch``.
+
+The Monitor owns the run's life: it creates the run (or resumes one), records how it started,
+and ``close`` records how it ended (finished, stopped, diverged, interrupted or failed) as an
+event and as the run's status. ganwatch's own trainer goes through it too, so a user's loop
+and ``ganwatch train`` leave the same timeline.
 """
 
 from __future__ import annotations
@@ -29,12 +34,14 @@ from typing import Any
 import numpy as np
 import torch
 
+from ganwatch.catalog import FAILURE_KINDS
+from ganwatch.catalog.datasets import is_toy
+from ganwatch.catalog.keys import step_key_names
 from ganwatch.diagnose import History, Verdict, diagnose, found_kinds, steady_verdict
 from ganwatch.epoch_metrics import ReferenceMetrics
 from ganwatch.store import RunStore
 
-STEP_KEYS = ("loss/g", "loss/d_real", "loss/d_fake", "d/real", "d/fake", "grad/g", "grad/d")
-STOPPABLE = ("mode_collapse", "convergence_failure", "divergence")
+STEP_KEYS = step_key_names()
 DEFAULT_EVAL_SAMPLES = {"cuda": 2048, "cpu": 512}
 
 
@@ -49,6 +56,7 @@ class Monitor:
         config: dict | None = None,
         *,
         run_id: int | None = None,
+        details: dict | None = None,
         step: int = 0,
         epoch: int = 0,
         stop_on: Iterable[str] = (),
@@ -59,28 +67,32 @@ class Monitor:
         on_verdict: Callable[[Verdict, Verdict | None], None] | None = None,
     ) -> None:
         """``reference``: real data (array or tensor, or a dataset name such as "mnist" or
-        "ring"); None records and diagnoses from the losses alone. ``run_id`` attaches to an
-        existing run (ganwatch's trainer, a resume) at ``step``/``epoch``; otherwise a run
-        named ``name`` is created with ``config``. ``stop_on``: verdict kinds that set
-        ``should_stop``. ``on_verdict(new, previous)`` is called when the reported verdict
-        changes (see ``ganwatch.diagnose.steady_verdict``).
+        "ring"); None records and diagnoses from the losses alone. Without ``run_id`` a run
+        named ``name`` is created with ``config`` and a ``started`` event (with ``details``);
+        with it, that existing run is resumed at ``step``/``epoch`` (a ``resumed`` event).
+        ``stop_on``: verdict kinds that set ``should_stop``. ``on_verdict(new, previous)`` is
+        called when the reported verdict changes (see ``ganwatch.diagnose.steady_verdict``).
         """
         self.stop_on = tuple(stop_on)
-        unknown = sorted(set(self.stop_on) - set(STOPPABLE))
+        unknown = sorted(set(self.stop_on) - set(FAILURE_KINDS))
         if unknown:
             raise ValueError(
-                f"--stop-on: unknown verdicts {unknown}; expected any of {', '.join(STOPPABLE)}"
+                f"--stop-on: unknown verdicts {unknown}; expected any of {', '.join(FAILURE_KINDS)}"
             )
         if eval_every < 1 or ndb_every < 1:
             raise ValueError("eval_every and ndb_every must be >= 1")
         self._owns_store = not isinstance(store, RunStore)
         self.store = store if isinstance(store, RunStore) else RunStore(store)
         self.config = dict(config or {})
+        self.step, self.epoch = step, epoch
         if run_id is None:
             run_id = self.store.create_run(name or "run", self.config)
-            self.store.log_event(run_id, "started", {"source": "monitor"}, step=0)
+            self.store.log_event(run_id, "started", {"source": "monitor", **(details or {})}, 0)
+        else:
+            self.store.log_event(run_id, "resumed", {"epoch": epoch, **(details or {})}, step)
+            self.store.set_status(run_id, "running")
         self.run_id = run_id
-        self.step, self.epoch = step, epoch
+        self.closed = False
         self.eval_every, self.ndb_every = eval_every, ndb_every
         self.eval_samples = eval_samples
         self.data_dir = data_dir
@@ -149,9 +161,11 @@ class Monitor:
         generator: torch.nn.Module | None = None,
         latent_dim: int | None = None,
         extra: dict[str, float] | None = None,
+        preview: np.ndarray | None = None,
     ) -> Verdict:
         """Close an epoch: store its steps and averages, run the scheduled metrics on
-        ``samples`` (or on samples drawn from ``generator``), and return the verdict."""
+        ``samples`` (or on samples drawn from ``generator``), and return the verdict.
+        ``preview``: the epoch's picture (an image array), stored as its ``grid``."""
         steps = self._flush_steps()
         self.epoch += 1
         values: dict[str, float] = {}
@@ -165,6 +179,8 @@ class Monitor:
             }
             values["loss/g_std"] = g_std
         values.update(extra or {})
+        if preview is not None:
+            self.store.save_image(self.run_id, "grid", self.epoch, self.step, preview)
         if self._nonfinite_step is None and self._due():
             started = time.perf_counter()
             values.update(self._measure(samples, generator, latent_dim))
@@ -220,10 +236,10 @@ class Monitor:
             if isinstance(source, str):
                 from ganwatch.data import load_dataset
 
-                toy = source if source in ("ring", "grid") else None
+                toy = source if is_toy(source) else None
                 source = load_dataset(source, data_dir=self.data_dir).data
             elif hasattr(source, "data") and hasattr(source, "kind"):  # a ganwatch Dataset
-                toy = source.name if source.name in ("ring", "grid") else None
+                toy = source.name if is_toy(source.name) else None
                 source = source.data
             self._reference = ReferenceMetrics.prepare(
                 source, toy_name=toy, data_dir=self.data_dir, ndb_every=self.ndb_every
@@ -254,12 +270,15 @@ class Monitor:
         return verdict
 
     # -- lifecycle -----------------------------------------------------------------------
-    def close(self, status: str | None = None) -> None:
-        """Store what is pending and set the run's status (default: diverged after a
-        divergence, stopped when should_stop, else finished)."""
+    def close(self, status: str | None = None, **details: Any) -> None:
+        """Store what is pending and end the run: an event named after its ``status`` (with
+        ``details``) and the status itself. Without ``status``: diverged after a divergence,
+        stopped when ``should_stop``, else finished. A second call does nothing."""
+        if self.closed:
+            return
         self._flush_steps()
+        kind = self.verdict.kind if self.verdict else None
         if status is None:
-            kind = self.verdict.kind if self.verdict else None
             status = (
                 "diverged"
                 if kind == "divergence"
@@ -267,7 +286,17 @@ class Monitor:
                 if self.should_stop
                 else "finished"
             )
+        payload: dict[str, Any] = {"epoch": self.epoch}
+        if status == "diverged":
+            payload["reason"] = "non-finite loss or gradient"
+            payload["first_bad_step"] = self._nonfinite_step
+        elif status == "stopped" and kind is not None:
+            payload["verdict"] = kind
+        payload.update(details)
+        step = payload.get("first_bad_step") or self.step
+        self.store.log_event(self.run_id, status, payload, step=step)
         self.store.set_status(self.run_id, status)
+        self.closed = True
         if self._owns_store:
             self.store.close()
 
@@ -278,7 +307,8 @@ class Monitor:
         if exc_type is None:
             self.close()
         else:
-            self.close("interrupted" if exc_type is KeyboardInterrupt else "failed")
+            status = "interrupted" if issubclass(exc_type, KeyboardInterrupt) else "failed"
+            self.close(status, error=f"{exc_type.__name__}: {exc}")
 
     def _recorded_history(self) -> list[dict[str, float]]:
         """Epochs already in the store up to ``self.epoch`` (a resumed run keeps its past)."""

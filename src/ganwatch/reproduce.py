@@ -17,7 +17,7 @@ from typing import Any
 from ganwatch.config import FIELD_NAMES, PRESETS, build_config
 from ganwatch.export import export_run
 from ganwatch.store import RunStore
-from ganwatch.train import train
+from ganwatch.training import train
 
 # What the article reports for each experiment, and the verdict that agrees with it.
 ARTICLE_ACCOUNT: dict[str, tuple[str, str]] = {

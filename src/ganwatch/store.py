@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from ganwatch.catalog import STATUSES, TERMINAL_STATUSES
 from ganwatch.images import write_png
 
 DEFAULT_STORE = "ganwatch_runs"
@@ -38,10 +39,6 @@ DB_NAME = "runs.sqlite"
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_S = 60.0
 
-STATUSES = ("running", "finished", "interrupted", "failed", "diverged", "stopped")
-# Statuses after which the run will not continue, so it gets a `finished` time. An
-# interrupted run can be resumed, so it counts as not finished.
-TERMINAL_STATUSES = frozenset({"finished", "failed", "diverged", "stopped"})
 
 StrPath = str | os.PathLike[str]
 

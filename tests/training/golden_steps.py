@@ -79,7 +79,7 @@ def record(name: str, store_root: Path, data_dir: str | None) -> dict:
     """Train recipe ``name`` and return its step and epoch numbers."""
     from ganwatch.config import build_config
     from ganwatch.store import RunStore
-    from ganwatch.train import train
+    from ganwatch.training import train
 
     overrides = {"device": "cpu", "seed": 3, **RECIPES[name]}
     if data_dir and overrides.get("dataset") != "ring":

@@ -12,15 +12,16 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ganwatch.catalog import DATASETS
+
 from .download import PathLike, ensure_files, find_file
 from .idx import IdxFormatError, read_idx
 from .sources import SPLIT_FILES
 from .stacked import stack_mnist
-from .toy import TOY_DATASETS, sample_toy
+from .toy import sample_toy
 
 __all__ = ["DATASETS", "Dataset", "load_dataset", "scale_images"]
 
-DATASETS = ("mnist", "fashion-mnist", "kmnist", "stacked-mnist", "ring", "grid")
 
 #: Points drawn for a toy data set when ``size`` is not given.
 TOY_DEFAULT_SIZES = {"train": 100_000, "test": 10_000}
@@ -118,16 +119,16 @@ def load_dataset(
     if size is not None and size < 1:
         raise ValueError(f"size must be a positive number of samples, got {size}")
 
-    if name in TOY_DATASETS:
+    spec = DATASETS[name]
+    if spec.kind == "points":
         toy_seed = seed if split == "train" else seed + _TOY_TEST_SEED_OFFSET
         generator = torch.Generator().manual_seed(toy_seed)
         n = TOY_DEFAULT_SIZES[split] if size is None else size
         points, labels = sample_toy(name, n, generator)
         return Dataset(name, points.to(device), labels.to(device), "points")
 
-    source = "mnist" if name == "stacked-mnist" else name
-    images, labels = _read_split(source, split, data_dir, download)
-    if name == "stacked-mnist":
+    images, labels = _read_split(spec.files, split, data_dir, download)
+    if spec.measure == "stacked":
         n = len(images) if size is None else size
         generator = torch.Generator().manual_seed(seed)
         stacked, stacked_labels = stack_mnist(images, labels, n, generator)

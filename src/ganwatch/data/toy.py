@@ -4,10 +4,8 @@ Their point is that the modes are known exactly, so "how many modes does the gen
 cover" has a ground truth. That is why the centres and sigma are exposed on their own:
 the mode-coverage metrics must use the very numbers the data was drawn from.
 
-- ``ring``: 8 Gaussians evenly spaced on a circle of radius 1, sigma 0.01;
-- ``grid``: 25 Gaussians centred on {-4, -2, 0, 2, 4}^2, sigma 0.05.
-
-Mixture weights are uniform.
+The mixtures themselves (layout, modes, sigma) are declared in
+:mod:`ganwatch.catalog.datasets`; mixture weights are uniform.
 """
 
 from __future__ import annotations
@@ -17,19 +15,9 @@ import math
 import numpy as np
 import torch
 
-__all__ = ["TOY_DATASETS", "mode_centres", "mode_sigma", "sample_toy"]
+from ganwatch.catalog.datasets import mixture_of
 
-TOY_DATASETS = ("ring", "grid")
-
-_RING_MODES = 8
-_RING_RADIUS = 1.0
-_GRID_COORDS = (-4.0, -2.0, 0.0, 2.0, 4.0)
-_SIGMAS = {"ring": 0.01, "grid": 0.05}
-
-
-def _check(name: str) -> None:
-    if name not in TOY_DATASETS:
-        raise ValueError(f"unknown toy dataset {name!r}; valid: {', '.join(TOY_DATASETS)}")
+__all__ = ["mode_centres", "mode_sigma", "sample_toy"]
 
 
 def mode_centres(name: str) -> np.ndarray:
@@ -38,18 +26,17 @@ def mode_centres(name: str) -> np.ndarray:
     Ring modes go counter-clockwise from angle 0; grid modes are in row-major order of
     (x, y), i.e. mode ``5 * i + j`` is at ``(coords[i], coords[j])``.
     """
-    _check(name)
-    if name == "ring":
-        angles = 2.0 * math.pi * np.arange(_RING_MODES) / _RING_MODES
-        return _RING_RADIUS * np.stack([np.cos(angles), np.sin(angles)], axis=1)
-    xs, ys = np.meshgrid(_GRID_COORDS, _GRID_COORDS, indexing="ij")
+    mixture = mixture_of(name)
+    if mixture.layout == "ring":
+        angles = 2.0 * math.pi * np.arange(mixture.modes) / mixture.modes
+        return mixture.radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    xs, ys = np.meshgrid(mixture.coords, mixture.coords, indexing="ij")
     return np.stack([xs.ravel(), ys.ravel()], axis=1)
 
 
 def mode_sigma(name: str) -> float:
     """Return the per-coordinate standard deviation of every mode of ``name``."""
-    _check(name)
-    return _SIGMAS[name]
+    return mixture_of(name).sigma
 
 
 def sample_toy(name: str, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:

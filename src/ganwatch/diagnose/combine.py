@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from ganwatch.catalog import LOSSES
+from ganwatch.catalog.losses import DEFAULT_LOSS
 from ganwatch.diagnose.detectors import (
     Finding,
     detect_convergence_failure,
@@ -54,11 +56,6 @@ def _secondary(f: Finding) -> list[Evidence]:
     return [replace(e, note=f"(also a sign of {label}) {e.note}") for e in f.evidence]
 
 
-#: Losses whose values are BCE's (D's outputs are logits of probabilities); the absolute loss
-#: thresholds (D loss near 0, both losses near 0, the high-lr signature) are on that scale.
-LOGIT_LOSSES = ("bce", "minimax", "dragan")
-
-
 def for_loss(thresholds: Thresholds, loss: str | None) -> Thresholds:
     """The thresholds for a run trained with ``loss`` (None: the article's BCE).
 
@@ -67,7 +64,10 @@ def for_loss(thresholds: Thresholds, loss: str | None) -> Thresholds:
     constants would fire for the wrong reason; for those losses they are switched off and
     the metrics and scale-free rules (relative spreads) decide.
     """
-    if loss is None or loss in LOGIT_LOSSES:
+    # Losses on logits have BCE's scale, which the absolute loss thresholds (D loss near 0,
+    # both losses near 0, the high-lr signature) are written for.
+    spec = LOSSES.get(loss or DEFAULT_LOSS)
+    if spec is not None and spec.output == "logit":
         return thresholds
     return replace(thresholds, d_loss_low=-math.inf, zero_loss=-math.inf)
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ganwatch.catalog import LOSSES, MODELS, STABILIZERS
+from ganwatch.catalog.losses import DEFAULT_LOSS
 from ganwatch.config import ConfigError, parse_stabilizers
 from ganwatch.diagnose.verdict import Remedy
 
@@ -21,33 +23,9 @@ ARTICLE_BETA1 = 0.5
 ARTICLE_LATENT_DIM = 128
 SMALL_LATENT_DIM = 16  # below this, the article's runs collapse (latent 2 and 1)
 MAX_REMEDIES = 5  # a short list gets read; the first entries are the likeliest fixes
-DEFAULT_LOSS = "bce"  # TrainConfig.loss's default: a config without "loss" trains with it
 
 # Flags `ganwatch train` accepts (every flag a remedy names).
 IMPLEMENTED_FLAGS = ("--lr", "--beta1", "--latent-dim", "--d-steps", "--loss", "--stabilize")
-
-STABILIZERS: dict[str, str] = {
-    "feature-matching": "Train G to match D's intermediate features (feature matching)",
-    "historical-averaging": "Penalise parameters far from their running average "
-    "(historical averaging)",
-    "ttur": "Use two time-scale updates: a faster discriminator learning rate (TTUR)",
-    "spectral-norm": "Constrain D's Lipschitz constant with spectral normalisation",
-    "minibatch-discrimination": "Let D compare samples within a batch (minibatch discrimination)",
-    "pacgan": "Let D judge packs of samples together (PacGAN)",
-    "unrolled": "Let G see how D would answer a few steps ahead (unrolled GAN)",
-    "instance-noise": "Add decaying noise to D's inputs (instance noise)",
-    "label-smoothing": "Smooth D's real labels to 0.9 (one-sided label smoothing)",
-}
-
-LOSS_REMEDIES: dict[str, str] = {
-    "wgan-gp": "Switch to the Wasserstein loss with gradient penalty (WGAN-GP)",
-    "hinge": "Switch to the hinge loss: D stops pushing on samples it already separates",
-    "lsgan": "Switch to the least-squares loss (LSGAN): G's gradient does not vanish when D wins",
-}
-
-# Losses with a real label that one-sided label smoothing can lower (LossSpec.smoothable in
-# ganwatch.losses; a test keeps the two in step). Diagnosis does not import torch for it.
-SMOOTHABLE_LOSSES = ("bce", "minimax", "lsgan", "dragan")
 
 
 def flag_available(flag: str) -> bool:
@@ -71,19 +49,27 @@ def _loss(config: Mapping[str, Any]) -> str:
     return str(config.get("loss") or DEFAULT_LOSS)
 
 
+def _model(config: Mapping[str, Any]) -> str:
+    model = str(config.get("model") or "auto")
+    return model if model in MODELS else "auto"
+
+
 def _stabilize(name: str, config: Mapping[str, Any]) -> Remedy | None:
     if name in _active_stabilizers(config):
         return None
-    if name == "label-smoothing" and _loss(config) not in SMOOTHABLE_LOSSES:
-        return None  # no real label to smooth
-    return Remedy(STABILIZERS[name], f"--stabilize {name}")
+    spec, loss = STABILIZERS[name], LOSSES.get(_loss(config))
+    # Never a combination the run could not train with (e.g. a loss with nothing to smooth);
+    # a loss ganwatch does not know is not assumed to have a real label.
+    if spec.problem_with(loss, MODELS[_model(config)]) if loss else spec.needs_real_label:
+        return None
+    return Remedy(spec.remedy or spec.summary, f"--stabilize {name}")
 
 
 def _switch_loss(name: str, config: Mapping[str, Any]) -> Remedy | None:
     """Another loss; None when the run already trains with it."""
     if _loss(config) == name:
         return None
-    return Remedy(LOSS_REMEDIES[name], f"--loss {name}")
+    return Remedy(LOSSES[name].remedy or LOSSES[name].summary, f"--loss {name}")
 
 
 def _lower_lr(config: Mapping[str, Any], further: bool) -> Remedy | None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-VERDICT_KINDS = ("healthy", "mode_collapse", "convergence_failure", "divergence", "warming_up")
+from ganwatch.catalog import VERDICT_KINDS
 
 
 @dataclass

@@ -26,11 +26,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ganwatch.checkpoint import save_checkpoint
+from ganwatch.catalog import DATASETS
 from ganwatch.data import load_dataset
 from ganwatch.data.download import PathLike, cache_root, ensure_files, find_file
 from ganwatch.data.loader import scale_images
-from ganwatch.data.sources import SOURCES, SPLIT_FILES
+from ganwatch.data.sources import SPLIT_FILES
+from ganwatch.training.checkpoint import save_checkpoint
 
 __all__ = [
     "ARCH_VERSION",
@@ -283,11 +284,11 @@ def train_classifier(
 def _classifier_dataset(dataset: str) -> str:
     """The dataset a classifier is trained on: Stacked MNIST is classified per channel by the
     MNIST classifier, so it has no classifier of its own. Toy point sets have none at all."""
-    name = "mnist" if dataset == "stacked-mnist" else dataset
-    if name not in SOURCES:
-        known = ", ".join([*SOURCES, "stacked-mnist"])
+    spec = DATASETS.get(dataset)
+    if spec is None or spec.classifier is None:
+        known = ", ".join(name for name, s in DATASETS.items() if s.classifier)
         raise ValueError(f"no digit classifier for dataset {dataset!r}; image datasets: {known}")
-    return name
+    return spec.classifier
 
 
 def _idx_files() -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from ganwatch.catalog import MODELS
 from ganwatch.models.article import Discriminator, Generator
 from ganwatch.models.autoencoder import (
     ENERGIES,
@@ -37,9 +38,6 @@ __all__ = [
     "MLPGenerator",
     "build_models",
 ]
-
-KINDS = ("auto", "article", "mlp", "cgan", "acgan", "infogan")
-CONDITIONAL_KINDS = ("cgan", "acgan", "infogan")
 
 
 def _positive_int(name: str, value: object) -> int:
@@ -84,8 +82,8 @@ def build_models(
     the generator is unchanged. ``energy`` "l2" (EBGAN) or "l1" (BEGAN) makes the
     discriminator an autoencoder returning a per-sample energy (see ``models.autoencoder``).
     """
-    if kind not in KINDS:
-        raise ValueError(f"unknown model kind {kind!r}; expected one of: {', '.join(KINDS)}")
+    if kind not in MODELS:
+        raise ValueError(f"unknown model kind {kind!r}; expected one of: {', '.join(MODELS)}")
     _positive_int("latent_dim", latent_dim)
     _positive_int("pack", pack)
     if energy is not None and energy not in ENERGIES:
@@ -98,17 +96,35 @@ def build_models(
         raise ValueError(f"model 'article' needs (C, 28, 28) images, got samples of {sample_shape}")
     if kind == "mlp" and len(sample_shape) != 1:
         raise ValueError(f"model 'mlp' needs vectors, got samples of shape {sample_shape}")
+    if not MODELS[kind].conditional:
+        return _plain_pair(image, latent_dim, sample_shape, pack, energy)
+    return _conditional_pair(
+        kind, image, latent_dim, sample_shape, num_classes, num_continuous, pack, energy
+    )
 
-    if kind in ("article", "mlp"):
-        width = pack * sample_shape[0]  # PacGAN: pack samples side by side on channels/features
-        generator = _plain_generator(image, latent_dim, sample_shape)
-        if energy is None:
-            return generator, _plain_discriminator(image, width)
-        if image:
-            return generator, ConvAutoencoderDiscriminator(width, energy)
-        return generator, MLPAutoencoderDiscriminator(width, energy)
 
-    # Conditional kinds.
+def _plain_pair(
+    image: bool, latent_dim: int, sample_shape: tuple[int, ...], pack: int, energy: str | None
+) -> tuple[nn.Module, nn.Module]:
+    width = pack * sample_shape[0]  # PacGAN: pack samples side by side on channels/features
+    generator = _plain_generator(image, latent_dim, sample_shape)
+    if energy is None:
+        return generator, _plain_discriminator(image, width)
+    if image:
+        return generator, ConvAutoencoderDiscriminator(width, energy)
+    return generator, MLPAutoencoderDiscriminator(width, energy)
+
+
+def _conditional_pair(
+    kind: str,
+    image: bool,
+    latent_dim: int,
+    sample_shape: tuple[int, ...],
+    num_classes: int,
+    num_continuous: int,
+    pack: int,
+    energy: str | None,
+) -> tuple[nn.Module, nn.Module]:
     if not image and len(sample_shape) != 1:
         raise ValueError(
             f"model {kind!r} needs (C, 28, 28) images or vectors, got samples of {sample_shape}"

@@ -13,6 +13,8 @@ import copy
 import torch
 from torch import nn
 
+from ganwatch.stabilizers.base import Stabilizer
+
 
 class GeneratorAverage:
     """A frozen copy of the generator whose weights follow it with decay ``decay``."""
@@ -37,3 +39,22 @@ class GeneratorAverage:
     def load_state_dict(self, state: dict) -> None:
         self.model.load_state_dict(state["model"])
         self.updates = int(state["updates"])
+
+
+class GeneratorEMA(Stabilizer):
+    """``--stabilize ema:decay``: grids, metrics and the diagnosis use the averaged generator."""
+
+    def attach(self, generator: nn.Module, discriminator: nn.Module) -> None:
+        self.average = GeneratorAverage(generator, self.knob)
+
+    def after_generator_step(self, generator: nn.Module) -> None:
+        self.average.update(generator)
+
+    def sampling_generator(self, generator: nn.Module) -> nn.Module:
+        return self.average.model
+
+    def state_dict(self) -> dict:
+        return self.average.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        self.average.load_state_dict(state)

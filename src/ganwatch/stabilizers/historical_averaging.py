@@ -11,6 +11,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ganwatch.stabilizers.base import Stabilizer
+
 
 class ParameterAverage:
     """The running mean of a module's parameters over all the steps taken so far."""
@@ -40,3 +42,31 @@ class ParameterAverage:
             m.to(old.device, copy=True) for m, old in zip(state["mean"], self.mean, strict=True)
         ]
         self.count = int(state["count"])
+
+
+class HistoricalAveraging(Stabilizer):
+    """``--stabilize historical-averaging:w``: both losses add w times the distance of their
+    parameters to their running mean."""
+
+    def attach(self, generator: nn.Module, discriminator: nn.Module) -> None:
+        self.average_g = ParameterAverage(generator)
+        self.average_d = ParameterAverage(discriminator)
+
+    def discriminator_penalty(self, discriminator: nn.Module) -> torch.Tensor:
+        return self.knob * self.average_d.penalty(discriminator)
+
+    def generator_penalty(self, generator: nn.Module) -> torch.Tensor:
+        return self.knob * self.average_g.penalty(generator)
+
+    def after_discriminator_step(self, discriminator: nn.Module) -> None:
+        self.average_d.update(discriminator)
+
+    def after_generator_step(self, generator: nn.Module) -> None:
+        self.average_g.update(generator)
+
+    def state_dict(self) -> dict:
+        return {"average_g": self.average_g.state_dict(), "average_d": self.average_d.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.average_g.load_state_dict(state["average_g"])
+        self.average_d.load_state_dict(state["average_d"])

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import torch
 
+from ganwatch.stabilizers.base import Stabilizer
+
 
 def noise_std(start: float, step: int, total_steps: int) -> float:
     """The noise std at generator step ``step`` of ``total_steps``: linear from ``start`` to 0."""
@@ -26,3 +28,10 @@ def add_instance_noise(
         return x
     noise = torch.randn(x.shape, device=x.device, dtype=x.dtype, generator=generator)
     return x + std * noise
+
+
+class InstanceNoise(Stabilizer):
+    """``--stabilize instance-noise:std``: noise on all D sees, annealed to 0 at the last step."""
+
+    def discriminator_input(self, x: torch.Tensor, step: int, rng: torch.Generator) -> torch.Tensor:
+        return add_instance_noise(x, noise_std(self.knob, step, self.total_steps), rng)

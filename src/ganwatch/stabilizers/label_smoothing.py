@@ -2,24 +2,18 @@
 
 An overconfident discriminator saturates and stops giving the generator useful gradients.
 Lowering only the real target (the fake target stays 0, which would otherwise reward the
-generator for staying where it is) keeps D's output off the flat end of the sigmoid.
+generator for staying where it is) keeps D's output off the flat end of the sigmoid. Only
+losses with a real label can be smoothed (``LossSpec.smoothable``; the configuration check
+refuses the others).
 """
 
 from __future__ import annotations
 
-from ganwatch.config import ConfigError
-
-SMOOTHABLE_LOSSES = ("bce", "minimax", "lsgan", "dragan")
+from ganwatch.stabilizers.base import Stabilizer
 
 
-def real_target(loss: str, value: float | None) -> float:
-    """The real label for ``loss``: ``value`` with smoothing on, else 1; refused where the loss
-    has no real label (Wasserstein, hinge and energy losses)."""
-    if value is None:
-        return 1.0
-    if loss not in SMOOTHABLE_LOSSES:
-        raise ConfigError(
-            f"--stabilize label-smoothing: --loss {loss} has no real label to smooth; "
-            f"use it with {', '.join(SMOOTHABLE_LOSSES)}"
-        )
-    return value
+class LabelSmoothing(Stabilizer):
+    """``--stabilize label-smoothing:target``: D's real label becomes ``target``."""
+
+    def real_target(self, target: float) -> float:
+        return self.knob

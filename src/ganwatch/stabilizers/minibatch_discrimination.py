@@ -12,6 +12,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ganwatch.stabilizers.base import Stabilizer
+
 KERNEL_DIM = 8
 
 
@@ -49,3 +51,13 @@ def add_minibatch_discrimination(discriminator: nn.Module, kernels: int) -> None
     discriminator.classifier = nn.Sequential(
         layer, nn.Linear(head.in_features + kernels, head.out_features)
     ).to(head.weight.device)
+
+
+class DiscriminateMinibatches(Stabilizer):
+    """``--stabilize minibatch-discrimination:kernels``: the layer in front of D's head; real
+    and fake batches are judged apart, so closeness never mixes them."""
+
+    separate_batches = True
+
+    def adapt_discriminator(self, discriminator: nn.Module) -> None:
+        add_minibatch_discrimination(discriminator, int(self.knob))

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import torch
 
+from ganwatch.stabilizers.base import Stabilizer
+
 
 def pack(x: torch.Tensor, m: int) -> torch.Tensor:
     """(B, C, ...) -> (B // m, m * C, ...): consecutive samples side by side in the channels.
@@ -21,3 +23,14 @@ def pack(x: torch.Tensor, m: int) -> torch.Tensor:
         raise ValueError(f"pacgan: a batch of {x.shape[0]} samples has no full pack of {m}")
     x = x[:usable]
     return x.reshape(usable // m, m * x.shape[1], *x.shape[2:])
+
+
+class PacGAN(Stabilizer):
+    """``--stabilize pacgan:m``: D is built m times wider and judges packs of m samples."""
+
+    def __init__(self, knob: float, total_steps: int = 1) -> None:
+        super().__init__(knob, total_steps)
+        self.pack = int(knob)
+
+    def discriminator_input(self, x: torch.Tensor, step: int, rng: torch.Generator) -> torch.Tensor:
+        return pack(x, self.pack)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
+from ganwatch.stabilizers.base import Stabilizer
+
 LAYERS = (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)
 
 
@@ -19,3 +21,10 @@ def apply_spectral_norm(module: nn.Module) -> int:
     for layer in layers:
         spectral_norm(layer)
     return len(layers)
+
+
+class SpectralNorm(Stabilizer):
+    """``--stabilize spectral-norm``: every weight layer of D spectrally normalised."""
+
+    def adapt_discriminator(self, discriminator: nn.Module) -> None:
+        apply_spectral_norm(discriminator)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 
+from ganwatch.stabilizers.base import Stabilizer
+
 
 def learning_rates(lr: float, ratio: float | None) -> tuple[float, float]:
     """(generator lr, discriminator lr); both ``lr`` when TTUR is off (``ratio`` None)."""
@@ -17,3 +19,10 @@ def learning_rates(lr: float, ratio: float | None) -> tuple[float, float]:
         return lr, lr
     root = math.sqrt(ratio)
     return lr / root, lr * root
+
+
+class TwoTimeScales(Stabilizer):
+    """``--stabilize ttur:r``: D's learning rate r times G's, their geometric mean kept."""
+
+    def learning_rates(self, lr_g: float, lr_d: float) -> tuple[float, float]:
+        return learning_rates(lr_g, self.knob)

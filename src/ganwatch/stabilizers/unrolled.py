@@ -16,6 +16,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from ganwatch.stabilizers.base import Stabilizer
+
 
 def look_ahead(
     discriminator: nn.Module,
@@ -34,3 +36,15 @@ def look_ahead(
         d_update(ahead, ahead_opt)
     ahead.requires_grad_(False)
     return ahead
+
+
+class Unrolled(Stabilizer):
+    """``--stabilize unrolled:k``: G's loss is computed against D k steps ahead."""
+
+    def opponent(
+        self,
+        discriminator: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        d_update: Callable[[nn.Module, torch.optim.Optimizer], None],
+    ) -> nn.Module:
+        return look_ahead(discriminator, optimizer, int(self.knob), d_update)

@@ -13,10 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ganwatch.checkpoint import checkpoint_path
 from ganwatch.config import ConfigError, TrainConfig
 from ganwatch.store import RunInfo, RunStore
 from ganwatch.sweep.spec import Cell, Sweep
+from ganwatch.training.checkpoint import checkpoint_path
 
 # A run in one of these will not continue: its cell is done. ("failed" is terminal for the
 # store, but a sweep retries it: the failure may have been the machine, not the config.)

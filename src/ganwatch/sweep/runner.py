@@ -119,7 +119,7 @@ def _outcome_from_store(store: RunStore, planned: Planned, seconds: float) -> Ou
 def run_in_process(store: RunStore, planned: Planned, *, verbose: bool) -> Outcome:
     """Train or resume the cell here. Without ``verbose`` its own output (verdict changes)
     is swallowed: the sweep prints one line per cell instead."""
-    from ganwatch.train import resume, train
+    from ganwatch.training import resume, train
 
     started = time.perf_counter()
     output = contextlib.nullcontext() if verbose else contextlib.redirect_stdout(io.StringIO())

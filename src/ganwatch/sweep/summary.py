@@ -16,11 +16,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ganwatch.catalog import DATASETS
 from ganwatch.store import RunStore
 from ganwatch.sweep.plan import ENDED, latest_runs
 from ganwatch.sweep.spec import Cell, Sweep, format_value
 
-TOY_DATASETS = ("ring", "grid")
 FORMATS = ("text", "markdown", "json")
 NOT_RUN = "not run"
 MISSING = "-"
@@ -58,7 +58,7 @@ class Column:
 
     key: str
     title: str
-    data: str  # "image", "toy", "stacked" or "any"
+    data: str  # how the runs are measured (DatasetSpec.measure), or "any"
     read: Callable[[list[dict]], float | None]
     fmt: str  # one run's value
     mean_fmt: str  # mean and std over seeds
@@ -76,12 +76,17 @@ COLUMNS = (
     ),
     Column("fid", "FID", "image", lambda e: _last(e, "metric/fid"), ".3g", ".3g"),
     Column(
-        "modes_captured", "modes", "toy", lambda e: _last(e, "metric/modes_captured"), ".0f", ".1f"
+        "modes_captured",
+        "modes",
+        "points",
+        lambda e: _last(e, "metric/modes_captured"),
+        ".0f",
+        ".1f",
     ),
     Column(
         "high_quality_pct",
         "HQ %",
-        "toy",
+        "points",
         lambda e: _percent(e, "metric/high_quality"),
         ".1f",
         ".1f",
@@ -101,9 +106,8 @@ COLUMNS = (
 
 def _data_of(dataset: str) -> str:
     """Which columns a dataset's runs have: toy mode counts, Stacked MNIST's, or image metrics."""
-    if dataset in TOY_DATASETS:
-        return "toy"
-    return "stacked" if dataset == "stacked-mnist" else "image"
+    spec = DATASETS.get(dataset)
+    return spec.measure if spec else "image"
 
 
 @dataclass

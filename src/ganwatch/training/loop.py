@@ -1,0 +1,264 @@
+"""The training loop: epochs of steps, recorded through the Monitor, checkpointed, resumable.
+
+The update rule lives in :mod:`ganwatch.training.step` (the article's by default), the models,
+optimisers and stabiliser state in :mod:`ganwatch.training.state`; the run's life (its
+creation, verdicts and how it ended) belongs to the :class:`~ganwatch.monitor.Monitor`, as for
+a user's own loop. This module only loops, checkpoints and shows progress.
+
+Speed comes from where the work happens, not from changing it: the dataset lives on the training
+device, batches are index slices of a device-side permutation, real and fake batches go through
+the discriminator in one call (two with minibatch discrimination, which must not mix them), and
+the per-step numbers are written into a device tensor that is copied to the host once per epoch
+(one synchronisation an epoch, none inside the step).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from ganwatch.config import TrainConfig, stop_verdicts, validate
+from ganwatch.data import Dataset, load_dataset
+from ganwatch.monitor import Monitor
+from ganwatch.training.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
+from ganwatch.training.device import configure_precision, resolve_device
+from ganwatch.training.preview import epoch_preview, evaluation_generator
+from ganwatch.training.progress import Progress, verdict_line
+from ganwatch.training.state import TrainingState, load_state, new_state, state_dict
+from ganwatch.training.step import train_step
+
+if TYPE_CHECKING:
+    from ganwatch.store import RunStore
+
+
+@dataclass
+class TrainResult:
+    """Where a run ended: its id, final status, and how far it got."""
+
+    run_id: int
+    status: str
+    epochs_done: int
+    step: int
+    run_dir: Path
+
+
+def load_training_data(config: TrainConfig) -> Dataset:
+    """The training set on the training device; fails (naming files) before a run is created."""
+    validate(config)
+    return load_dataset(
+        config.dataset,
+        split="train",
+        data_dir=config.data_dir,
+        device=resolve_device(config.device),
+        seed=config.seed,
+        size=config.train_size,
+    )
+
+
+def _log_rows(monitor: Monitor, rows: np.ndarray, state: TrainingState) -> None:
+    """Hand the epoch's per-step numbers to the Monitor.
+
+    D(x) and D(G(z)) are probabilities only for losses on logits; for critics and energies
+    they are left out of the step record (and recorded per epoch as scores, see
+    :func:`_epoch_extras`) so that detectors reading probabilities are not misled.
+    """
+    steps = rows[:, :7]
+    if state.recipe.objective.spec.output == "logit":
+        monitor.log_steps(steps)
+        return
+    for loss_g, loss_r, loss_f, _, _, grad_g, grad_d in steps.tolist():
+        monitor.log_step(loss_g, loss_r, loss_f, None, None, grad_g, grad_d)
+
+
+def _epoch_extras(rows: np.ndarray, state: TrainingState) -> dict[str, float]:
+    """Epoch means of what this run's loss and model add: penalties, auxiliary losses, BEGAN's
+    k and convergence measure, and the raw critic scores or energies."""
+    recipe = state.recipe
+    means = dict(zip(recipe.record_keys, rows.mean(axis=0).tolist(), strict=True))
+    out = {key: means[key] for key in recipe.extra_keys()}
+    output = recipe.objective.spec.output
+    if output != "logit":
+        out[f"{output}/real"] = means["d/real"]
+        out[f"{output}/fake"] = means["d/fake"]
+    return out
+
+
+class _Epochs:
+    """The loop over epochs of one run, with what an interruption must still record."""
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        dataset: Dataset,
+        state: TrainingState,
+        monitor: Monitor,
+        checkpoint: Path,
+        progress: Progress,
+    ) -> None:
+        self.config, self.dataset, self.state, self.monitor = config, dataset, state, monitor
+        self.checkpoint, self.progress = checkpoint, progress
+        device, n = dataset.data.device, len(dataset)
+        self.batches = [(i, min(i + config.batch_size, n)) for i in range(0, n, config.batch_size)]
+        self.keys = state.recipe.record_keys
+        self.stats = torch.zeros(len(self.batches), len(self.keys), device=device)
+        self.autocast = configure_precision(config.precision, device)
+        self.labels = dataset.labels if state.recipe.pair.conditional else None
+        self.live_postfix = device.type == "cpu"  # a live postfix costs a GPU sync on CUDA
+        self.done_in_epoch = 0
+
+    def run(self) -> tuple[str, dict[str, Any]]:
+        """Train to the configured epochs; (how the run ended, details for its event)."""
+        while self.state.epoch < self.config.epochs:
+            ended = self._epoch()
+            if ended is not None:
+                return ended
+        return "finished", {}
+
+    def record_partial_epoch(self) -> None:
+        """Hand the steps of an unfinished epoch to the Monitor (a crash keeps them)."""
+        if self.done_in_epoch:
+            _log_rows(self.monitor, self.stats[: self.done_in_epoch].cpu().numpy(), self.state)
+            self.done_in_epoch = 0
+
+    def _epoch(self) -> tuple[str, dict[str, Any]] | None:
+        state, dataset = self.state, self.dataset
+        started = time.perf_counter()
+        perm = torch.randperm(len(dataset), device=dataset.data.device, generator=state.rng)
+        for i, (lo, hi) in enumerate(self.batches):
+            index = perm[lo:hi]
+            labels = self.labels[index] if self.labels is not None else None
+            record = train_step(
+                state, state.recipe, dataset.data[index], labels, self.autocast, state.step + i
+            )
+            self.stats[i] = torch.stack([record[key] for key in self.keys])
+            self.done_in_epoch = i + 1
+            live = dict(zip(self.keys, self.stats[i].tolist(), strict=True))
+            self.progress.update(live if self.live_postfix else None)
+        rows = self.stats.cpu().numpy()  # the epoch's one synchronisation
+        _log_rows(self.monitor, rows, state)
+        state.step += len(self.batches)
+        state.epoch += 1
+        self.done_in_epoch = 0
+        if not np.isfinite(rows).all():
+            return self._diverged(rows)
+        preview = epoch_preview(state, dataset)
+        elapsed = time.perf_counter() - started
+        extra = {"time/epoch_s": elapsed, "speed/images_per_s": len(dataset) / elapsed}
+        extra.update(_epoch_extras(rows, state))
+        verdict = self.monitor.end_epoch(
+            generator=evaluation_generator(state), extra=extra, preview=preview
+        )
+        if state.epoch % self.config.checkpoint_every == 0 or state.epoch == self.config.epochs:
+            save_checkpoint(self.checkpoint, state_dict(state, self.config))
+        self.progress.set(dict(zip(self.keys, rows.mean(axis=0).tolist(), strict=True)))
+        if self.monitor.should_stop:
+            self.progress.write(
+                f"run {self.monitor.run_id}: stopping on {verdict.kind} (--stop-on)"
+            )
+            return "stopped", {}
+        return None
+
+    def _diverged(self, rows: np.ndarray) -> tuple[str, dict[str, Any]]:
+        """Record the epoch (its divergence verdict) and say where training blew up."""
+        self.monitor.end_epoch()
+        bad = int(np.argmax(~np.isfinite(rows).all(axis=1)))
+        step = self.state.step - len(self.batches) + bad + 1
+        kept = self.checkpoint.exists()
+        self.progress.write(
+            f"run {self.monitor.run_id}: non-finite values at step {step}; stopping, "
+            + ("the last checkpoint is kept" if kept else "no checkpoint had been written yet")
+        )
+        return "diverged", {
+            "first_bad_step": step,
+            "checkpoint": str(self.checkpoint) if kept else None,
+        }
+
+
+def run_training(
+    config: TrainConfig,
+    store: RunStore,
+    dataset: Dataset,
+    *,
+    run_id: int | None = None,
+    name: str | None = None,
+    quiet: bool = False,
+) -> TrainResult:
+    """Train a new run of ``config`` named ``name`` on ``dataset``, or continue run ``run_id``
+    from its checkpoint, up to ``config.epochs``.
+
+    The models are built before the run is created, so a recipe that cannot be built leaves
+    no run behind. An exception or Ctrl-C keeps the steps already taken, marks the run
+    interrupted or failed and re-raises; a non-finite loss marks it diverged and stops.
+    """
+    device = dataset.data.device
+    n_batches = -(-len(dataset) // config.batch_size)
+    state = new_state(config, dataset.shape, device, dataset.name, config.epochs * n_batches)
+    if run_id is not None:
+        load_state(state, load_checkpoint(checkpoint_path(store.run_dir(run_id)), device))
+    details = {
+        "source": "train",
+        "device": str(device),
+        "torch": torch.__version__,
+        "train_samples": len(dataset),
+    }
+    monitor = Monitor(
+        dataset if config.metrics else None,
+        store,
+        name or config.preset or config.dataset,
+        config.to_dict(),
+        run_id=run_id,
+        details=None if run_id is not None else details,
+        step=state.step,
+        epoch=state.epoch,
+        stop_on=stop_verdicts(config.stop_on),
+        eval_every=config.eval_every,
+        ndb_every=config.ndb_every,
+        data_dir=config.data_dir,
+    )
+    run_dir = store.run_dir(monitor.run_id)
+    progress = Progress(
+        config.epochs * n_batches, state.epoch * n_batches, quiet, f"run {monitor.run_id}"
+    )
+    monitor.on_verdict = lambda new, old: progress.write(verdict_line(monitor.run_id, new, old))
+    epochs = _Epochs(config, dataset, state, monitor, checkpoint_path(run_dir), progress)
+    try:
+        status, ending = epochs.run()
+    except BaseException as exc:
+        epochs.record_partial_epoch()
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        monitor.close(status, error=f"{type(exc).__name__}: {exc}")
+        raise
+    finally:
+        progress.close()
+    monitor.close(status, **ending)
+    return TrainResult(monitor.run_id, status, state.epoch, state.step, run_dir)
+
+
+def train(
+    config: TrainConfig, store: RunStore, *, name: str | None = None, quiet: bool = False
+) -> TrainResult:
+    """Start a new run of ``config`` in ``store`` and train it to the end."""
+    return run_training(config, store, load_training_data(config), name=name, quiet=quiet)
+
+
+def resume(
+    store: RunStore, ref: int | str, *, epochs: int | None = None, quiet: bool = False
+) -> TrainResult:
+    """Continue a run from its last checkpoint to its configured (or a new) number of epochs."""
+    run = store.get_run(ref)
+    config = TrainConfig(**run.config)
+    if epochs is not None:
+        config.epochs = epochs
+        validate(config)
+        store.update_config(run.id, config.to_dict())
+    if not checkpoint_path(store.run_dir(run.id)).exists():
+        raise FileNotFoundError(
+            f"run {run.id} ({run.name}) has no checkpoint in {store.run_dir(run.id)}; "
+            "it stopped before its first one, so start it again with 'ganwatch train'"
+        )
+    return run_training(config, store, load_training_data(config), run_id=run.id, quiet=quiet)

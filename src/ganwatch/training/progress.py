@@ -1,0 +1,57 @@
+"""The trainer's progress bar and the one line it prints when the verdict changes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ganwatch.diagnose import Verdict
+
+
+class Progress:
+    """A tqdm bar over all steps with live losses; silent with quiet=True."""
+
+    def __init__(self, total: int, initial: int, quiet: bool, name: str) -> None:
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(
+            total=total,
+            initial=initial,
+            disable=quiet,
+            desc=name,
+            unit="step",
+            dynamic_ncols=True,
+            leave=True,
+        )
+
+    def update(self, values: dict[str, float] | None = None) -> None:
+        self.bar.update(1)
+        if values is not None:
+            self.set(values)
+
+    def set(self, values: dict[str, float]) -> None:
+        self.bar.set_postfix(
+            g=f"{values['loss/g']:.3f}",
+            d_real=f"{values['loss/d_real']:.3f}",
+            d_fake=f"{values['loss/d_fake']:.3f}",
+            refresh=False,
+        )
+
+    def write(self, text: str) -> None:
+        self.bar.write(text)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def verdict_line(run_id: int, new: Verdict, old: Verdict | None) -> str:
+    """One line when the verdict changes, with its strongest evidence and first remedy."""
+    line = f"run {run_id} epoch {new.epoch}: {old.kind if old else 'no verdict'} -> {new.kind}"
+    if new.evidence:
+        e = new.evidence[0]
+        line += f" ({e.metric} = {e.value:.4g} {e.op} {e.threshold:.4g})"
+    if new.remedies and new.kind not in ("healthy", "warming_up"):
+        line += f"; try: {new.remedies[0].text}" + (
+            f" [{new.remedies[0].flag}]" if new.remedies[0].flag else ""
+        )
+    return line
