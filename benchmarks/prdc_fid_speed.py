@@ -132,7 +132,8 @@ def mnist_features(n: int, data_dir: str) -> tuple[np.ndarray, np.ndarray]:
 def classifier_feature_sets(pixels: tuple[np.ndarray, np.ndarray], data_dir: str):
     """The same images in the MNIST classifier's 128-D feature space, where ganwatch computes
     FID, KID and PRDC of images (the classifier is trained and cached on first use)."""
-    from ganwatch.metrics.classifier import classifier_features, load_classifier
+    from ganwatch.metrics.classifier import classifier_features
+    from ganwatch.metrics.classifier_training import load_classifier
 
     model = load_classifier("mnist", data_dir=data_dir)
     return tuple(classifier_features(model, x.reshape(-1, 1, 28, 28)).numpy() for x in pixels)

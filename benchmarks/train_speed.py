@@ -25,7 +25,7 @@ import torch
 
 from ganwatch.config import build_config
 from ganwatch.store import RunStore
-from ganwatch.train import train
+from ganwatch.training import train
 
 HERE = Path(__file__).resolve().parent
 SEED_REFERENCE = HERE.parent.parent / "shared" / "bench" / "seed_reference.py"

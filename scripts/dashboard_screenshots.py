@@ -27,7 +27,7 @@ from PIL import Image
 from ganwatch.config import build_config
 from ganwatch.dashboard.server import make_server
 from ganwatch.store import RunStore
-from ganwatch.train import train
+from ganwatch.training import train
 
 RING = {"dataset": "ring", "latent_dim": 2, "device": "cpu", "seed": 0}
 RUNS = {

@@ -1,7 +1,7 @@
 """Labelled validation of ganwatch's diagnosis on the 2-D toy data (ring, grid), on the CPU.
 
 Why: the detectors' thresholds were calibrated on constructed cases only. Here real runs of
-ganwatch's own trainer (`ganwatch.train.train`, the MLP pair, BCE), configured to collapse or
+ganwatch's own trainer (`ganwatch.training.train`, the MLP pair, BCE), configured to collapse or
 not, are labelled after every epoch with a ground truth the detectors never see, and the
 verdicts the Monitor reported are compared with it: a confusion matrix per evaluation and per
 run (at the end), and the delay from the onset of a collapse to its first verdict.
@@ -141,19 +141,17 @@ def observing_generators(truths: dict[tuple[int, int], Truth]) -> Iterator[None]
     place for the duration of the runs.
     """
 
-    import ganwatch.train as trainer
+    import ganwatch.training.loop as trainer
 
     class TruthMonitor(Monitor):
-        def end_epoch(self, samples=None, *, generator=None, latent_dim=None, extra=None):
+        def end_epoch(self, samples=None, *, generator=None, latent_dim=None, **kwargs):
             if generator is not None:
                 dim = int(latent_dim or self.config["latent_dim"])
                 epoch = self.epoch + 1
                 truths[(self.run_id, epoch)] = measure_truth(
                     generator, self.config["dataset"], dim, epoch
                 )
-            return super().end_epoch(
-                samples, generator=generator, latent_dim=latent_dim, extra=extra
-            )
+            return super().end_epoch(samples, generator=generator, latent_dim=latent_dim, **kwargs)
 
     original = trainer.Monitor
     trainer.Monitor = TruthMonitor
@@ -230,7 +228,7 @@ def train_case(case: Case, seed: int, store: RunStore, epochs: int | None = None
         values["epochs"] = epochs
     config = build_config(values)
     config.checkpoint_every = config.epochs  # one checkpoint, at the end
-    from ganwatch.train import train
+    from ganwatch.training import train
 
     truths: dict[tuple[int, int], Truth] = {}
     started = time.process_time()
@@ -238,8 +236,8 @@ def train_case(case: Case, seed: int, store: RunStore, epochs: int | None = None
         result = train(config, store, name=f"{case.name}-s{seed}", quiet=True)
     if not truths:
         raise RuntimeError(
-            "no ground truth was measured: ganwatch.train no longer builds its Monitor as "
-            "ganwatch.train.Monitor, so observing_generators must follow it"
+            "no ground truth was measured: the trainer no longer builds its Monitor as "
+            "ganwatch.training.loop.Monitor, so observing_generators must follow it"
         )
     run = RunResult(case, seed, seconds=time.process_time() - started)
     run.epochs = [int(r["epoch"]) for r in store.epoch_metrics(result.run_id)]

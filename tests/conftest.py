@@ -21,12 +21,8 @@ import torch
 from ganwatch.data import read_idx, write_idx
 from ganwatch.data.download import find_file
 from ganwatch.data.sources import SPLIT_FILES
-from ganwatch.metrics.classifier import (
-    DigitClassifier,
-    classifier_probs,
-    load_classifier,
-    train_and_cache_classifier,
-)
+from ganwatch.metrics.classifier import DigitClassifier, classifier_probs
+from ganwatch.metrics.classifier_training import load_classifier, train_and_cache_classifier
 
 REAL_MNIST = os.environ.get("GANWATCH_DATA_DIR")
 PERSISTENT_CACHE = os.environ.get("GANWATCH_TEST_CLASSIFIER_CACHE")

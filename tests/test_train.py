@@ -5,11 +5,14 @@ import pytest
 import torch
 from PIL import Image
 
-import ganwatch.train as train_module
-from ganwatch.checkpoint import checkpoint_path
+import ganwatch.training.loop as train_module
+from ganwatch.catalog.keys import step_key_names
 from ganwatch.config import build_config
 from ganwatch.store import RunStore
-from ganwatch.train import STEP_KEYS, resume, train
+from ganwatch.training import resume, train
+from ganwatch.training.checkpoint import checkpoint_path
+
+STEP_KEYS = step_key_names()
 
 
 def ring_config(**overrides):
@@ -129,11 +132,9 @@ def test_resume_can_extend_a_finished_run(tmp_path):
 def test_non_finite_loss_marks_the_run_diverged_and_keeps_the_last_good_checkpoint(
     tmp_path, monkeypatch
 ):
-    import dataclasses
+    from ganwatch.losses import objective
 
-    from ganwatch.losses import registry
-
-    real_loss = registry.LOSSES["bce"].generator_loss
+    real_loss = objective.bce_generator_loss
     calls = {"n": 0}
 
     def poisoned(fake_logits):
@@ -141,8 +142,7 @@ def test_non_finite_loss_marks_the_run_diverged_and_keeps_the_last_good_checkpoi
         loss = real_loss(fake_logits)
         return loss * float("nan") if calls["n"] >= 12 else loss  # in the second epoch
 
-    poisoned_bce = dataclasses.replace(registry.LOSSES["bce"], generator_loss=poisoned)
-    monkeypatch.setitem(registry.LOSSES, "bce", poisoned_bce)
+    monkeypatch.setattr(objective, "bce_generator_loss", poisoned)
     with RunStore(tmp_path) as store:
         result = train(ring_config(), store, quiet=True)
         assert result.status == "diverged" and result.epochs_done == 2
@@ -162,12 +162,12 @@ def test_train_step_equals_the_articles_update_rule():
     import contextlib
     import copy
 
-    from ganwatch.state import new_state
-    from ganwatch.step import train_step
+    from ganwatch.training.state import new_state
+    from ganwatch.training.step import train_step
 
     config = build_config({"preset": "stable", "device": "cpu", "d_steps": 2})
     state = new_state(config, (1, 28, 28), torch.device("cpu"))
-    assert state.recipe.d_steps == 2 and state.recipe.loss.name == "bce"
+    assert state.recipe.d_steps == 2 and state.recipe.objective.spec.name == "bce"
     G, D = copy.deepcopy(state.generator), copy.deepcopy(state.discriminator)
     initial = G.fcn[0].weight.detach().clone()
     opt_g = torch.optim.Adam(G.parameters(), lr=config.lr, betas=(config.beta1, config.beta2))

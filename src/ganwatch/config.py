@@ -217,7 +217,7 @@ def validate(config: TrainConfig) -> None:
     ):
         check(getattr(config, name) >= 1, name, "an integer >= 1")
     check(config.train_size is None or config.train_size >= 1, "train_size", "an integer >= 1")
-    check(0 < config.lr < math.inf, "lr", "a finite learning rate > 0")
+    check(0 < config.lr < math.inf, "lr", "a learning rate > 0")
     check(0 <= config.beta1 < 1, "beta1", "a value in [0, 1)")
     check(0 <= config.beta2 < 1, "beta2", "a value in [0, 1)")
     check(config.seed >= 0, "seed", "an integer >= 0")

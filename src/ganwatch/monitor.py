@@ -35,10 +35,9 @@ import numpy as np
 import torch
 
 from ganwatch.catalog import FAILURE_KINDS
-from ganwatch.catalog.datasets import is_toy
 from ganwatch.catalog.keys import step_key_names
 from ganwatch.diagnose import History, Verdict, diagnose, found_kinds, steady_verdict
-from ganwatch.epoch_metrics import ReferenceMetrics
+from ganwatch.metrics.suite import MetricSuite
 from ganwatch.store import RunStore
 
 STEP_KEYS = step_key_names()
@@ -98,7 +97,7 @@ class Monitor:
         self.data_dir = data_dir
         self.on_verdict = on_verdict
         self._reference_source = reference
-        self._reference: ReferenceMetrics | None = None
+        self._reference: MetricSuite | None = None
         self._pending: list[tuple] = []  # per-step values, tensors kept as they are
         self._history: list[dict[str, float]] = self._recorded_history()
         self._nonfinite_step: int | None = None
@@ -230,19 +229,20 @@ class Monitor:
                 ]
             )
 
-    def _prepared_reference(self) -> ReferenceMetrics:
+    def _prepared_reference(self) -> MetricSuite:
+        """The metric suite of the reference, prepared on first use (a dataset name is loaded;
+        a ganwatch Dataset or a name also tells which classifier and toy modes apply)."""
         if self._reference is None:
-            source, toy = self._reference_source, None
+            source, dataset = self._reference_source, None
             if isinstance(source, str):
                 from ganwatch.data import load_dataset
 
-                toy = source if is_toy(source) else None
+                dataset = source
                 source = load_dataset(source, data_dir=self.data_dir).data
             elif hasattr(source, "data") and hasattr(source, "kind"):  # a ganwatch Dataset
-                toy = source.name if is_toy(source.name) else None
-                source = source.data
-            self._reference = ReferenceMetrics.prepare(
-                source, toy_name=toy, data_dir=self.data_dir, ndb_every=self.ndb_every
+                dataset, source = source.name, source.data
+            self._reference = MetricSuite.prepare(
+                source, dataset=dataset, data_dir=self.data_dir, ndb_every=self.ndb_every
             )
         return self._reference
 

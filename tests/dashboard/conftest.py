@@ -34,7 +34,7 @@ from ganwatch.store import RunStore
 @pytest.fixture(scope="session")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> StoreRuns:
     """One store for the tests that only read: a real run, a collapsed run, a hostile name."""
-    from ganwatch.train import train
+    from ganwatch.training import train
 
     root = tmp_path_factory.mktemp("dashboard") / "store"
     with RunStore(root) as store:

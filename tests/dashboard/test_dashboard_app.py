@@ -36,6 +36,20 @@ def test_api_runs_lists_ids_and_names(app: Dashboard, runs: StoreRuns) -> None:
     assert trained["preview"] == f"/api/runs/{runs.trained}/images/grid/2"  # the newest grid
 
 
+def test_api_catalog_labels_every_verdict_status_and_key(app: Dashboard) -> None:
+    """The pages take their vocabulary from here, so a new verdict or metric needs no JS."""
+    from ganwatch import catalog
+
+    served = get_json(app, "/api/catalog")
+    assert set(served["verdicts"]) == set(catalog.VERDICTS)
+    assert served["verdicts"]["mode_collapse"]["label"] == "Mode collapse"
+    assert set(served["statuses"]) == set(catalog.STATUSES)
+    assert served["keys"]["metric/fid"]["better"] == "lower"
+    assert served["keys"]["metric/coverage"]["better"] == "higher"
+    assert served["keys"]["loss/g"]["label"] == "G loss"
+    assert served["metric_groups"]["prdc"].startswith("Precision")
+
+
 def test_api_run_steps_epochs_events(app: Dashboard, runs: StoreRuns) -> None:
     detail = get_json(app, f"/api/runs/{runs.trained}")
     assert detail["config"]["dataset"] == "ring"

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ganwatch.config import LOSSES, parse_stabilizers
+from ganwatch.catalog import LOSSES
+from ganwatch.config import parse_stabilizers
 from ganwatch.diagnose import (
     DEFAULT,
     VERDICT_KINDS,
@@ -174,13 +175,6 @@ def test_a_loss_in_use_is_not_suggested(loss: str) -> None:
         ("divergence", ()),
     ):
         assert f"--loss {loss}" not in flags(remedies_for(kind, tags, config))
-
-
-def test_smoothable_losses_match_the_loss_registry() -> None:
-    from ganwatch.diagnose.remedies import SMOOTHABLE_LOSSES
-    from ganwatch.losses.registry import LOSSES as SPECS
-
-    assert set(SMOOTHABLE_LOSSES) == {name for name, spec in SPECS.items() if spec.smoothable}
 
 
 def test_verdict_round_trips_through_json() -> None:

@@ -12,15 +12,17 @@ import pytest
 import torch
 
 from ganwatch.data import load_dataset
-from ganwatch.metrics import classifier as clf
+from ganwatch.metrics import classifier_training as clf
 from ganwatch.metrics.classifier import (
     ARCH_VERSION,
     FEATURE_DIM,
     DigitClassifier,
     as_model_input,
     classifier_features,
-    classifier_path,
     classifier_probs,
+)
+from ganwatch.metrics.classifier_training import (
+    classifier_path,
     dataset_checksum,
     load_classifier,
     train_and_cache_classifier,

@@ -1,4 +1,4 @@
-"""Per-epoch metrics on Stacked MNIST: the 1,000-mode count and KL that PacGAN's table reports."""
+"""The metric suite on Stacked MNIST: the 1,000-mode count and KL that PacGAN's table reports."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import torch
 
 from ganwatch.data.loader import scale_images
 from ganwatch.data.stacked import stack_mnist
-from ganwatch.epoch_metrics import ReferenceMetrics, data_kind
 from ganwatch.metrics.classes import stacked_mnist_modes
+from ganwatch.metrics.inputs import data_kind
+from ganwatch.metrics.suite import MetricSuite
 
 
 def test_stacked_mnist_is_its_own_kind():
@@ -25,7 +26,7 @@ def test_stacked_epoch_metrics_count_modes_and_kl(
         mnist_test.images, mnist_test.labels, 3000, torch.Generator().manual_seed(0)
     )
     real = scale_images(images, "cpu")
-    reference = ReferenceMetrics.prepare(real[:2000], data_dir=str(real_mnist_dir))
+    reference = MetricSuite.prepare(real[:2000], data_dir=str(real_mnist_dir))
     assert reference.kind == "stacked"
     varied, ndb = reference.measure(real[2000:])
     assert ndb is None

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from ganwatch.metrics import kmeans as km
+from ganwatch.metrics import kmeans_seed
 from ganwatch.metrics.kmeans import assign, kmeans, kmeans_plusplus
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -181,7 +182,7 @@ def test_metrics_kmeans_tiny_k(k: int) -> None:
 def test_metrics_kmeans_chunking_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     x = overlapping(n=1000)
     whole = kmeans(x, 12, n_init=1, seed=2)
-    monkeypatch.setattr(km, "CHUNK_BYTES", 12 * 4 * 37)  # 37-row chunks
+    monkeypatch.setattr(kmeans_seed, "CHUNK_BYTES", 12 * 4 * 37)  # 37-row chunks
     chunked = kmeans(x, 12, n_init=1, seed=2)
     assert torch.equal(whole.labels, chunked.labels)
     assert chunked.inertia == pytest.approx(whole.inertia, rel=1e-6)

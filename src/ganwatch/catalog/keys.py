@@ -209,3 +209,7 @@ def key_spec(key: str) -> KeySpec | None:
 def step_key_names() -> tuple[str, ...]:
     """The names of STEP_KEYS, in order (the columns of a step row)."""
     return tuple(spec.key for spec in STEP_KEYS)
+
+
+#: The metrics ``ganwatch metrics`` computes one at a time (each gives several keys).
+METRIC_FAMILIES: tuple[str, ...] = ("ndb", "prdc", "fid", "kid", "modes")

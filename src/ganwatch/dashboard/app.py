@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from ganwatch import catalog
 from ganwatch.dashboard import assets, data
 from ganwatch.store import RunInfo, RunNotFoundError, RunStore, StrPath, resolve_store_root
 
@@ -110,6 +111,7 @@ class Dashboard:
             (re.compile(rf"/runs/{_ID}"), self._run_page),
             (re.compile(r"/compare"), self._page_view),
             (re.compile(r"/static/([A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*)"), self._static),
+            (re.compile(r"/api/catalog"), self._api_catalog),
             (re.compile(r"/api/runs"), self._api_runs),
             (re.compile(rf"/api/runs/{_ID}"), self._api_run),
             (re.compile(rf"/api/runs/{_ID}/steps"), self._api_steps),
@@ -199,6 +201,10 @@ class Dashboard:
                 self._summaries[run.id] = (run.updated, summary)
         summary["stale"] = data.is_stale(run)
         return summary
+
+    def _api_catalog(self, path: str, query: dict, headers: Mapping[str, str]) -> Response:
+        """The names the pages label and colour things by (verdicts, statuses, keys)."""
+        return json_response(catalog.as_json())
 
     def _api_runs(self, path: str, query: dict, headers: Mapping[str, str]) -> Response:
         store = self.store()

@@ -16,7 +16,6 @@ from typing import Any
 from ganwatch.store import RunInfo, RunStore
 
 # Verdict kinds the diagnosis emits; anything else is still shown, under its own name.
-VERDICT_KINDS = ("healthy", "mode_collapse", "convergence_failure", "divergence", "warming_up")
 LOSS_KEYS = ("loss/g", "loss/d_real", "loss/d_fake")
 LAST_KEYS = (*LOSS_KEYS, "d/real", "d/fake", "grad/g", "grad/d", "speed/images_per_s")
 SPARK_POINTS = 80

@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from ganwatch import __version__
+from ganwatch import __version__, catalog
 from ganwatch.dashboard import assets, data
 from ganwatch.store import RunStore, StrPath
 
@@ -86,6 +86,7 @@ def report_data(store: RunStore, refs: Sequence[int | str], max_images: int = MA
         "generated": now,
         "version": __version__,
         "start": start,
+        "catalog": catalog.as_json(),
         "runs": summaries,
         "details": details,
         "steps": steps,

@@ -9,7 +9,6 @@ the rules.
 
 from ganwatch.diagnose.combine import diagnose, merge_findings
 from ganwatch.diagnose.detectors import (
-    Finding,
     detect_convergence_failure,
     detect_divergence,
     detect_healthy,
@@ -17,6 +16,7 @@ from ganwatch.diagnose.detectors import (
     detect_mode_collapse,
 )
 from ganwatch.diagnose.remedies import IMPLEMENTED_FLAGS, flag_available, remedies_for
+from ganwatch.diagnose.signals import Finding
 from ganwatch.diagnose.steady import found_kinds, reported_kind, reported_kinds, steady_verdict
 from ganwatch.diagnose.thresholds import DEFAULT, Thresholds, thresholds_table
 from ganwatch.diagnose.verdict import VERDICT_KINDS, Evidence, History, Remedy, Verdict

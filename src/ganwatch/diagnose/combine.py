@@ -18,7 +18,6 @@ from typing import Any
 from ganwatch.catalog import LOSSES
 from ganwatch.catalog.losses import DEFAULT_LOSS
 from ganwatch.diagnose.detectors import (
-    Finding,
     detect_convergence_failure,
     detect_divergence,
     detect_healthy,
@@ -26,6 +25,7 @@ from ganwatch.diagnose.detectors import (
     detect_mode_collapse,
 )
 from ganwatch.diagnose.remedies import remedies_for
+from ganwatch.diagnose.signals import Finding
 from ganwatch.diagnose.thresholds import DEFAULT, Thresholds
 from ganwatch.diagnose.verdict import Evidence, History, Verdict
 

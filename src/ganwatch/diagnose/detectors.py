@@ -1,22 +1,28 @@
 """Detectors: pure functions from a History to a Finding, or None when nothing was found.
 
 They read recorded numbers only, never models, so they work on any run in the store and on
-the series a user's own training loop reports. Each detector is a set of *signals*: a
-per-epoch condition on one or more series plus a weight. Conditions are tri-state per epoch
-(1 holds, 0 does not, NaN not measured that epoch), because metrics run on a schedule and a
-missing measurement is neither evidence for nor against. A signal holds when its condition
-held at the latest epoch it could be judged; its onset is the first epoch of that unbroken
-run, which is what `Verdict.since_step` reports. A finding's confidence combines its
-signals' weights as 1 - prod(1 - weight), so independent signs add up without exceeding 1.
+the series a user's own training loop reports. Each detector is a set of signals written in
+the language of :mod:`ganwatch.diagnose.signals`: a per-epoch condition on one or more series
+plus a weight.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-
 import numpy as np
 
+from ganwatch.diagnose.signals import (
+    Finding,
+    Hit,
+    all_of,
+    any_of,
+    at_least,
+    combine,
+    compare,
+    crossing,
+    evidence_at,
+    signal,
+    unless,
+)
 from ganwatch.diagnose.thresholds import DEFAULT, Thresholds
 from ganwatch.diagnose.verdict import Evidence, History
 
@@ -24,143 +30,6 @@ from ganwatch.diagnose.verdict import Evidence, History
 TRAINING_KEYS = ("loss/g", "loss/d_real", "loss/d_fake", "grad/g", "grad/d")
 # Assumed number of classes when "metric/classes" was not recorded (MNIST-like data).
 DEFAULT_CLASSES = 10.0
-
-
-@dataclass(frozen=True)
-class Finding:
-    """What one detector concluded: a verdict kind, its onset (epoch index) and support."""
-
-    kind: str
-    since_index: int
-    confidence: float
-    evidence: list[Evidence]
-    tags: frozenset[str] = field(default_factory=frozenset)  # which signals held (for remedies)
-
-
-@dataclass(frozen=True)
-class _Hit:
-    """One signal that holds now: since which epoch index, how strongly, and why."""
-
-    tag: str
-    weight: float
-    since: int
-    evidence: tuple[Evidence, ...]
-    supporting: bool = False
-
-
-# ---- tri-state per-epoch conditions -------------------------------------------------------
-
-
-def _cmp(values: np.ndarray, op: str, threshold: float | np.ndarray) -> np.ndarray:
-    """1 where `values op threshold`, 0 where not, NaN where either side is unknown."""
-    values = np.asarray(values, dtype=float)
-    thr = np.broadcast_to(np.asarray(threshold, dtype=float), values.shape)
-    known = np.isfinite(values) & np.isfinite(thr)
-    with np.errstate(invalid="ignore"):
-        held = values < thr if op == "<" else values > thr
-    return np.where(known, held.astype(float), np.nan)
-
-
-def _all(*conds: np.ndarray) -> np.ndarray:
-    """Tri-state AND: 0 if any is 0, else NaN if any is unknown, else 1."""
-    stack = np.vstack(conds)
-    unknown = np.where(np.isnan(stack).any(axis=0), np.nan, 1.0)
-    return np.where((stack == 0).any(axis=0), 0.0, unknown)
-
-
-def _any(*conds: np.ndarray) -> np.ndarray:
-    """Tri-state OR: 1 if any is 1, else NaN if any is unknown, else 0."""
-    stack = np.vstack(conds)
-    unknown = np.where(np.isnan(stack).any(axis=0), np.nan, 0.0)
-    return np.where((stack == 1).any(axis=0), 1.0, unknown)
-
-
-def _unless(cond: np.ndarray) -> np.ndarray:
-    """A gate: passes (1) unless `cond` is known to hold, so a missing metric never blocks."""
-    return np.where(cond == 1, 0.0, 1.0)
-
-
-def _at_least(values: np.ndarray, threshold: float | np.ndarray) -> np.ndarray:
-    """1 where values >= threshold, keeping NaN where unknown."""
-    below = _cmp(values, "<", threshold)
-    return np.where(np.isnan(below), np.nan, 1.0 - below)
-
-
-def _current_run(cond: np.ndarray) -> tuple[int, int, int] | None:
-    """(first index, last index, epochs held) of the run reaching the latest judged epoch.
-
-    Unknown epochs inside the run neither break it nor count towards it. None when the
-    condition did not hold at the latest epoch it could be judged.
-    """
-    start = end = None
-    count = 0
-    for i in range(len(cond) - 1, -1, -1):
-        if np.isnan(cond[i]):
-            continue
-        if cond[i] == 0:
-            break
-        end = i if end is None else end
-        start = i
-        count += 1
-    return None if start is None or end is None else (start, end, count)
-
-
-def _signal(
-    cond: np.ndarray,
-    tag: str,
-    weight: float,
-    evidence: Callable[[int], list[Evidence]],
-    min_count: int = 1,
-    supporting: bool = False,
-) -> _Hit | None:
-    """A hit when `cond` holds now for at least `min_count` judged epochs."""
-    run = _current_run(cond)
-    if run is None or run[2] < min_count:
-        return None
-    start, end, _ = run
-    return _Hit(tag, weight, start, tuple(evidence(end)), supporting)
-
-
-def _ev(h: History, key: str, i: int, threshold: float, op: str, note: str) -> Evidence:
-    return Evidence(key, float(h.get(key)[i]), float(threshold), op, note)
-
-
-def _on(
-    h: History,
-    key: str,
-    op: str,
-    threshold: float | np.ndarray,
-    tag: str,
-    weight: float,
-    note: str,
-    gate: np.ndarray | None = None,
-    supporting: bool = False,
-) -> _Hit | None:
-    """The common signal: one series crossing a threshold (optionally gated); `note` may use
-    {value} and {threshold}."""
-    thr = np.broadcast_to(np.asarray(threshold, dtype=float), (len(h),))
-    cond = _cmp(h.get(key), op, thr)
-    if gate is not None:
-        cond = _all(cond, gate)
-
-    def evidence(i: int) -> list[Evidence]:
-        value = float(h.get(key)[i])
-        text = note.format(value=value, threshold=float(thr[i]))
-        return [Evidence(key, value, float(thr[i]), op, text)]
-
-    return _signal(cond, tag, weight, evidence, supporting=supporting)
-
-
-def _combine(kind: str, hits: list[_Hit | None]) -> Finding | None:
-    """A finding from the hits that hold, or None if none of them is more than supporting."""
-    held = [x for x in hits if x is not None]
-    primary = [x for x in held if not x.supporting]
-    if not primary:
-        return None
-    confidence = 1.0 - float(np.prod([1.0 - x.weight for x in held]))
-    evidence = [e for x in primary + [x for x in held if x.supporting] for e in x.evidence]
-    since = min(x.since for x in primary)
-    return Finding(kind, since, confidence, evidence, frozenset(x.tag for x in held))
 
 
 # ---- shared quantities ----------------------------------------------------------------------
@@ -175,7 +44,7 @@ def _constant(h: History, key: str, default: float | None) -> float | None:
 
 def _precision_gate(h: History, t: Thresholds) -> np.ndarray:
     """Coverage-type collapse signs only mean collapse when the samples look like data."""
-    return _unless(_cmp(h.get("metric/precision"), "<", t.collapse_min_precision))
+    return unless(compare(h.get("metric/precision"), "<", t.collapse_min_precision))
 
 
 def _ndb_threshold(h: History, t: Thresholds, base: float) -> float:
@@ -220,7 +89,7 @@ def detect_mode_collapse(h: History, t: Thresholds = DEFAULT) -> Finding | None:
     g = h.get("loss/g")
 
     hits = [
-        _on(
+        crossing(
             h,
             "metric/classes_covered",
             "<",
@@ -230,7 +99,7 @@ def detect_mode_collapse(h: History, t: Thresholds = DEFAULT) -> Finding | None:
             f"Only {{value:g}} of {total:g} classes appear among the samples.",
             gate,
         ),
-        _on(
+        crossing(
             h,
             "metric/coverage",
             "<",
@@ -240,7 +109,7 @@ def detect_mode_collapse(h: History, t: Thresholds = DEFAULT) -> Finding | None:
             "Few real samples have a generated one near them, though samples look like data.",
             gate,
         ),
-        _on(
+        crossing(
             h,
             "metric/ndb_k",
             ">",
@@ -250,7 +119,7 @@ def detect_mode_collapse(h: History, t: Thresholds = DEFAULT) -> Finding | None:
             "Most NDB bins hold a significantly different share of samples than of real data.",
             gate,
         ),
-        _on(
+        crossing(
             h,
             "metric/ndb_k",
             ">",
@@ -258,10 +127,10 @@ def detect_mode_collapse(h: History, t: Thresholds = DEFAULT) -> Finding | None:
             "ndb_raised",
             t.weight_support,
             "NDB/K is above what real held-out data scores.",
-            _all(gate, _unless(_cmp(ndb, ">", ndb_thr))),
+            all_of(gate, unless(compare(ndb, ">", ndb_thr))),
             supporting=True,
         ),
-        _on(
+        crossing(
             h,
             "metric/diversity",
             "<",
@@ -270,7 +139,7 @@ def detect_mode_collapse(h: History, t: Thresholds = DEFAULT) -> Finding | None:
             t.weight_medium,
             "The fixed-noise samples look alike.",
         ),
-        _on(
+        crossing(
             h,
             "loss/g_std",
             ">",
@@ -282,16 +151,16 @@ def detect_mode_collapse(h: History, t: Thresholds = DEFAULT) -> Finding | None:
         ),
         _toy_collapse(h, t),
     ]
-    return _combine("mode_collapse", hits)
+    return combine("mode_collapse", hits)
 
 
-def _toy_collapse(h: History, t: Thresholds) -> _Hit | None:
+def _toy_collapse(h: History, t: Thresholds) -> Hit | None:
     """Toy 2-D data: too few modes captured while the samples sit on modes."""
     modes = _constant(h, "metric/modes", None)
     if modes is None:
         return None
-    quality_gate = _unless(_cmp(h.get("metric/high_quality"), "<", t.toy_min_quality))
-    return _on(
+    quality_gate = unless(compare(h.get("metric/high_quality"), "<", t.toy_min_quality))
+    return crossing(
         h,
         "metric/modes_captured",
         "<",
@@ -314,37 +183,40 @@ def _fid_stuck(h: History, t: Thresholds) -> np.ndarray:
         improving = fid[i] < (1.0 - t.fid_min_improvement) * earlier.min()
         cond[i] = float(fid[i] > thr and not improving)
     # High FID with data-like samples is missing modes, which the collapse detector judges.
-    return _all(cond, _unless(_at_least(h.get("metric/precision"), t.healthy_precision)))
+    return all_of(cond, unless(at_least(h.get("metric/precision"), t.healthy_precision)))
 
 
 def detect_convergence_failure(h: History, t: Thresholds = DEFAULT) -> Finding | None:
     """Samples far from the data, or a discriminator that has won outright."""
     d_real, d_fake, g = h.get("loss/d_real"), h.get("loss/d_fake"), h.get("loss/g")
     fid_thr = _fid_threshold(h, t)
-    d_wins = _all(
-        _cmp(d_real, "<", t.d_loss_low),
-        _cmp(d_fake, "<", t.d_loss_low),
-        _any(
-            _cmp(g, ">", t.g_loss_high),
-            _all(
-                _cmp(h.get("d/real"), ">", t.d_real_high), _cmp(h.get("d/fake"), "<", t.d_fake_low)
+    d_wins = all_of(
+        compare(d_real, "<", t.d_loss_low),
+        compare(d_fake, "<", t.d_loss_low),
+        any_of(
+            compare(g, ">", t.g_loss_high),
+            all_of(
+                compare(h.get("d/real"), ">", t.d_real_high),
+                compare(h.get("d/fake"), "<", t.d_fake_low),
             ),
         ),
     )
-    degenerate = _all(_cmp(g, "<", t.zero_loss), _cmp(d_real + d_fake, "<", t.zero_loss))
+    degenerate = all_of(compare(g, "<", t.zero_loss), compare(d_real + d_fake, "<", t.zero_loss))
 
     def d_wins_evidence(i: int) -> list[Evidence]:
         note = "The discriminator separates real from generated perfectly"
         out = [
-            _ev(h, "loss/d_real", i, t.d_loss_low, "<", f"{note} (real loss near 0)."),
-            _ev(h, "loss/d_fake", i, t.d_loss_low, "<", f"{note} (fake loss near 0)."),
+            evidence_at(h, "loss/d_real", i, t.d_loss_low, "<", f"{note} (real loss near 0)."),
+            evidence_at(h, "loss/d_fake", i, t.d_loss_low, "<", f"{note} (fake loss near 0)."),
         ]
         if np.isfinite(g[i]):
-            out.append(_ev(h, "loss/g", i, t.g_loss_high, ">", "The generator gets no signal."))
+            out.append(
+                evidence_at(h, "loss/g", i, t.g_loss_high, ">", "The generator gets no signal.")
+            )
         return out
 
     hits = [
-        _on(
+        crossing(
             h,
             "metric/precision",
             "<",
@@ -353,7 +225,7 @@ def detect_convergence_failure(h: History, t: Thresholds = DEFAULT) -> Finding |
             t.weight_strong,
             "Almost no generated sample lies near real data.",
         ),
-        _on(
+        crossing(
             h,
             "metric/fid",
             ">",
@@ -363,7 +235,7 @@ def detect_convergence_failure(h: History, t: Thresholds = DEFAULT) -> Finding |
             "FID is high and has stopped improving over the last evaluations.",
             _fid_stuck(h, t),
         ),
-        _on(
+        crossing(
             h,
             "metric/high_quality",
             "<",
@@ -372,13 +244,13 @@ def detect_convergence_failure(h: History, t: Thresholds = DEFAULT) -> Finding |
             t.weight_strong,
             "Few samples lie within 3 sigma of any mode.",
         ),
-        _signal(d_wins, "d_wins", t.weight_strong, d_wins_evidence, min_count=t.sustain_epochs),
-        _signal(
+        signal(d_wins, "d_wins", t.weight_strong, d_wins_evidence, min_count=t.sustain_epochs),
+        signal(
             degenerate,
             "zero_losses",
             t.weight_strong,
             lambda i: [
-                _ev(
+                evidence_at(
                     h,
                     "loss/g",
                     i,
@@ -390,19 +262,19 @@ def detect_convergence_failure(h: History, t: Thresholds = DEFAULT) -> Finding |
             min_count=t.sustain_epochs,
         ),
     ]
-    return _combine("convergence_failure", hits)
+    return combine("convergence_failure", hits)
 
 
 def detect_high_lr_signature(h: History, t: Thresholds = DEFAULT) -> Finding | None:
     """The article's high-learning-rate failure: D's real loss near 0, its fake loss high."""
     d_real, d_fake = h.get("loss/d_real"), h.get("loss/d_fake")
-    cond = _all(_cmp(d_real, "<", t.d_loss_low), _cmp(d_fake, ">", t.lr_d_fake_high))
-    hit = _signal(
+    cond = all_of(compare(d_real, "<", t.d_loss_low), compare(d_fake, ">", t.lr_d_fake_high))
+    hit = signal(
         cond,
         "high_lr",
         t.weight_strong,
         lambda i: [
-            _ev(
+            evidence_at(
                 h,
                 "loss/d_real",
                 i,
@@ -410,7 +282,7 @@ def detect_high_lr_signature(h: History, t: Thresholds = DEFAULT) -> Finding | N
                 "<",
                 "The discriminator's loss on real data is near 0.",
             ),
-            _ev(
+            evidence_at(
                 h,
                 "loss/d_fake",
                 i,
@@ -421,7 +293,7 @@ def detect_high_lr_signature(h: History, t: Thresholds = DEFAULT) -> Finding | N
         ],
         min_count=t.sustain_epochs,
     )
-    return _combine("convergence_failure", [hit])
+    return combine("convergence_failure", [hit])
 
 
 def _relative_spread(h: History, t: Thresholds) -> np.ndarray:
@@ -467,8 +339,8 @@ def detect_healthy(h: History, t: Thresholds = DEFAULT) -> Finding | None:
         return None
     checks = _health_checks(h, t)
     spread = _relative_spread(h, t)
-    settled = _signal(
-        _cmp(spread, "<", t.settle_band),
+    settled = signal(
+        compare(spread, "<", t.settle_band),
         "losses_settled",
         t.weight_losses_settled,
         lambda i: [
@@ -483,21 +355,21 @@ def detect_healthy(h: History, t: Thresholds = DEFAULT) -> Finding | None:
         ],
     )
     if not checks:
-        return _combine("healthy", [settled])
+        return combine("healthy", [settled])
 
     def good(key: str, op: str, thr: float) -> np.ndarray:
         values = h.get(key)
-        return _at_least(values, thr) if op == ">" else _at_least(-values, -thr)
+        return at_least(values, thr) if op == ">" else at_least(-values, -thr)
 
     def evidence(i: int) -> list[Evidence]:
         return [
-            _ev(h, key, i, thr, op, note)
+            evidence_at(h, key, i, thr, op, note)
             for key, op, thr, note in checks
             if np.isfinite(h.get(key)[i])
         ]
 
-    cond = _all(*(good(key, op, thr) for key, op, thr, _ in checks))
-    metrics = _signal(cond, "metrics_good", t.weight_metrics_good, evidence)
+    cond = all_of(*(good(key, op, thr) for key, op, thr, _ in checks))
+    metrics = signal(cond, "metrics_good", t.weight_metrics_good, evidence)
     if metrics is None:
         return None
-    return _combine("healthy", [metrics, settled])
+    return combine("healthy", [metrics, settled])

@@ -2,6 +2,8 @@
 
 A checkpoint holds both models, both optimisers, every random-number state the loop draws from,
 and the counters, so that resuming reproduces an uninterrupted run exactly on the CPU.
+torch is imported where it is used, so that finding a checkpoint (the sweep planner) does not
+load it.
 """
 
 from __future__ import annotations
@@ -10,10 +12,12 @@ import os
 import random
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 CHECKPOINT_NAME = "checkpoint.pt"
 
@@ -27,6 +31,8 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
 
     The rename is atomic, so a crash mid-write leaves the previous checkpoint intact.
     """
+    import torch
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".pt", dir=path.parent)
@@ -42,6 +48,8 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
 
 
 def load_checkpoint(path: Path, device: torch.device) -> dict[str, Any]:
+    import torch
+
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no checkpoint at {path}: the run stopped before its first one")
@@ -50,6 +58,8 @@ def load_checkpoint(path: Path, device: torch.device) -> dict[str, Any]:
 
 def capture_rng(generator: torch.Generator) -> dict[str, Any]:
     """Every RNG state the training loop may touch."""
+    import torch
+
     state = {
         "generator": generator.get_state(),
         "torch": torch.get_rng_state(),
@@ -62,6 +72,8 @@ def capture_rng(generator: torch.Generator) -> dict[str, Any]:
 
 
 def restore_rng(state: dict[str, Any], generator: torch.Generator) -> None:
+    import torch
+
     generator.set_state(state["generator"].cpu())
     torch.set_rng_state(state["torch"].cpu())
     np.random.set_state(state["numpy"])

@@ -1,5 +1,6 @@
-/* Start-up: pick the data source (live server or embedded report), read the route (the path
- * when served, the #hash in a report file) and draw its view. In a report, following a link
+/* Start-up: pick the data source (live server or embedded report), read ganwatch's catalog of
+ * names from it, read the route (the path when served, the #hash in a report file) and draw its
+ * view. In a report, following a link
  * changes the hash and the view is redrawn without leaving the file. */
 (function (GW) {
   "use strict";
@@ -15,8 +16,9 @@
     return { view: null, params: url.searchParams };
   }
 
-  function start() {
+  async function start() {
     const source = GW.makeSource();
+    GW.useCatalog(await source.catalog());
     const main = document.getElementById("gw-main");
     const home = document.getElementById("gw-home");
     const mode = document.getElementById("gw-mode");

@@ -17,6 +17,7 @@
     return {
       mode: "server",
       live: true,
+      catalog: () => getJSON("/api/catalog"),
       runs: () => getJSON("/api/runs"),
       run: (id) => getJSON(`/api/runs/${encodeURIComponent(id)}`),
       steps: (id, after) => getJSON(`/api/runs/${encodeURIComponent(id)}/steps?after=${after || 0}`),
@@ -37,6 +38,7 @@
       live: false,
       generated: data.generated,
       version: data.version,
+      catalog: async () => data.catalog,
       runs: async () => data.runs,
       run: async (id) => lookup("details", id),
       steps: async (id, after) => {

@@ -81,28 +81,31 @@
 
   // -- vocabulary ---------------------------------------------------------------------
 
-  const VERDICTS = {
-    healthy: { label: "Healthy", color: "#2b8a3e", note: "training as it should" },
-    mode_collapse: { label: "Mode collapse", color: "#c2255c", note: "the generator covers few modes" },
-    convergence_failure: { label: "Convergence failure", color: "#e8590c", note: "training is not reaching the data" },
-    divergence: { label: "Divergence", color: "#c92a2a", note: "losses or gradients blow up" },
-    warming_up: { label: "Warming up", color: "#868e96", note: "too early to judge" },
-  };
+  // The names of verdicts, statuses and recorded keys, with their labels, colours and which
+  // way is better, come from ganwatch's catalog (the /api/catalog route, or a report's data):
+  // useCatalog() fills these tables before any view is drawn.
+  const VERDICTS = {};
+  const STATUSES = {};
+  const STEP_SERIES = {};
+  const METRICS = {};
+  const METRIC_GROUPS = {};
   const NO_VERDICT = { label: "No verdict", color: "#adb5bd", note: "no diagnosis recorded" };
+
+  function useCatalog(catalog) {
+    for (const [kind, v] of Object.entries(catalog.verdicts)) VERDICTS[kind] = { label: v.label, color: v.color, note: v.note };
+    for (const name of Object.keys(catalog.statuses)) STATUSES[name] = { label: name, cls: `st-${name}` };
+    for (const [key, k] of Object.entries(catalog.keys)) {
+      const entry = { label: k.label, color: k.color || undefined, dash: k.dash || undefined };
+      if (key.startsWith("metric/")) METRICS[key] = { ...entry, better: k.better, group: k.group || key };
+      else STEP_SERIES[key] = entry;
+    }
+    Object.assign(METRIC_GROUPS, catalog.metric_groups);
+  }
 
   function verdictInfo(kind) {
     if (!kind) return NO_VERDICT;
     return VERDICTS[kind] || { label: String(kind).replace(/_/g, " "), color: "#5c7cfa", note: "" };
   }
-
-  const STATUSES = {
-    running: { label: "running", cls: "st-running" },
-    finished: { label: "finished", cls: "st-finished" },
-    stopped: { label: "stopped", cls: "st-stopped" },
-    interrupted: { label: "interrupted", cls: "st-interrupted" },
-    failed: { label: "failed", cls: "st-failed" },
-    diverged: { label: "diverged", cls: "st-diverged" },
-  };
 
   function statusBadge(status, stale) {
     const info = STATUSES[status] || { label: String(status), cls: "st-other" };
@@ -124,39 +127,6 @@
     el.style.setProperty("--vc", info.color);
     return el;
   }
-
-  // The article's chart: generator and the discriminator's two losses.
-  const STEP_SERIES = {
-    "loss/g": { label: "G loss", color: "#3b5bdb" },
-    "loss/d_real": { label: "D loss (real)", color: "#2b8a3e" },
-    "loss/d_fake": { label: "D loss (fake)", color: "#e8590c" },
-    "d/real": { label: "D(x)", color: "#0c8599", dash: [6, 3] },
-    "d/fake": { label: "D(G(z))", color: "#f59f00", dash: [6, 3] },
-    "grad/g": { label: "‖∇G‖", color: "#7048e8", dash: [2, 3] },
-    "grad/d": { label: "‖∇D‖", color: "#868e96", dash: [2, 3] },
-  };
-
-  const METRICS = {
-    "metric/ndb_k": { label: "NDB/K", better: "lower", group: "ndb" },
-    "metric/classes_covered": { label: "Classes covered", better: "higher", group: "classes" },
-    "metric/class_kl": { label: "Class KL", better: "lower", group: "class_kl" },
-    "metric/fid": { label: "FID", better: "lower", group: "fid" },
-    "metric/kid": { label: "KID", better: "lower", group: "kid" },
-    "metric/precision": { label: "Precision", better: "higher", group: "prdc", color: "#3b5bdb" },
-    "metric/recall": { label: "Recall", better: "higher", group: "prdc", color: "#e8590c" },
-    "metric/density": { label: "Density", better: "higher", group: "prdc", color: "#2b8a3e" },
-    "metric/coverage": { label: "Coverage", better: "higher", group: "prdc", color: "#c2255c" },
-    "metric/diversity": { label: "Diversity", better: "higher", group: "diversity" },
-  };
-  const METRIC_GROUPS = {
-    ndb: "NDB/K: share of bins that differ (lower is better)",
-    classes: "Classes covered (higher is better)",
-    class_kl: "Class distribution KL (lower is better)",
-    fid: "FID (lower is better)",
-    kid: "KID (lower is better)",
-    prdc: "Precision · recall · density · coverage (higher is better)",
-    diversity: "Diversity (higher is better)",
-  };
 
   function metricInfo(key) {
     if (METRICS[key]) return METRICS[key];
@@ -217,7 +187,7 @@
 
   Object.assign(GW, {
     h, append, clear, num, int, ago, when, duration, card,
-    VERDICTS, NO_VERDICT, verdictInfo, STATUSES, statusBadge, verdictBadge,
+    VERDICTS, NO_VERDICT, verdictInfo, STATUSES, statusBadge, verdictBadge, useCatalog,
     STEP_SERIES, METRICS, metricInfo, groupTitle, IMAGE_KINDS, PALETTE, cssVar, withAlpha, every,
   });
 })(window.GW = window.GW || {});

@@ -1,23 +1,14 @@
-"""The ``ganwatch`` command: argument parsing only; each command calls one library function."""
+"""The ``ganwatch`` command line's arguments: every command and flag, with its help."""
 
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Sequence
-from pathlib import Path
 
 from ganwatch import __version__
-from ganwatch.config import (
-    DATASETS,
-    DEVICES,
-    LOSSES,
-    MODELS,
-    PRECISIONS,
-    PRESETS,
-    SCALES,
-    STABILIZERS,
-)
+from ganwatch.catalog import DATASETS, LOSSES, MODELS, STABILIZERS
+from ganwatch.catalog.keys import METRIC_FAMILIES
+from ganwatch.config import DEVICES, PRECISIONS, PRESETS, SCALES
+from ganwatch.sweep.summary import FORMATS
 
 # Flags that map one-to-one onto TrainConfig fields: (flag, type, help).
 TRAIN_FLAGS: tuple[tuple[str, type, str], ...] = (
@@ -73,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         help="any config key, repeatable (e.g. --set lr=1e-4)",
     )
-    train.add_argument("--dataset", choices=DATASETS, help="training data (default mnist)")
+    train.add_argument("--dataset", choices=list(DATASETS), help="training data (default mnist)")
     train.add_argument(
         "--data-dir",
         metavar="DIR",
@@ -82,10 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--model",
-        choices=MODELS,
+        choices=list(MODELS),
         help="model pair (default: by data shape); cgan, acgan, infogan: conditional models",
     )
-    train.add_argument("--loss", choices=LOSSES, help="GAN loss (default: bce, the article's)")
+    train.add_argument(
+        "--loss", choices=list(LOSSES), help="GAN loss (default: bce, the article's)"
+    )
     train.add_argument(
         "--stabilize",
         metavar="NAMES",
@@ -194,7 +187,7 @@ def _add_sweep_command(sub) -> None:
     )
     sweep.add_argument(
         "--format",
-        choices=["text", "markdown", "json"],
+        choices=FORMATS,
         default="text",
         help="summary format (default text; markdown for docs, json for scripts)",
     )
@@ -246,7 +239,7 @@ def _add_metric_commands(sub) -> None:
         "0..255, float = a generator's tanh output in [-1, 1]); (N, D) arrays are "
         "used as given.",
     )
-    metrics.add_argument("metric", choices=["ndb", "prdc", "fid", "kid", "modes"])
+    metrics.add_argument("metric", choices=METRIC_FAMILIES)
     metrics.add_argument(
         "--reference",
         required=True,
@@ -271,260 +264,11 @@ def _add_metric_commands(sub) -> None:
         dest="classifier_command", required=True, metavar="ACTION"
     )
     train = classifier_sub.add_parser("train", help="train and cache the MNIST-like classifier")
-    train.add_argument("--dataset", default="mnist", choices=["mnist", "fashion-mnist", "kmnist"])
+    train.add_argument(
+        "--dataset",
+        default="mnist",
+        choices=[name for name, spec in DATASETS.items() if spec.classifier == name],
+    )
     train.add_argument("--data-dir", metavar="DIR", help="where the dataset's files are")
     train.add_argument("--device", default="auto", choices=DEVICES)
     train.add_argument("--quiet", action="store_true", help="no progress output")
-
-
-def _parse_set(items: Sequence[str]) -> dict[str, str]:
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"--set: expected KEY=VALUE, got {item!r}")
-        out[key.strip()] = value.strip()
-    return out
-
-
-def train_overrides(args: argparse.Namespace) -> dict:
-    """Config file values, then --set, then explicit flags (later wins)."""
-    from ganwatch.config import load_config_file
-
-    values: dict = load_config_file(args.config) if args.config else {}
-    values.update(_parse_set(args.set))
-    for key in (
-        "preset",
-        "scale",
-        "dataset",
-        "data_dir",
-        "model",
-        "loss",
-        "stabilize",
-        "device",
-        "precision",
-        "stop_on",
-        "eval_every",
-        "ndb_every",
-        "metrics",
-    ):
-        if getattr(args, key) is not None:
-            values[key] = getattr(args, key)
-    for flag, _, _ in TRAIN_FLAGS:
-        key = flag[2:].replace("-", "_")
-        if getattr(args, key) is not None:
-            values[key] = getattr(args, key)
-    return values
-
-
-def _finished_message(result, store) -> str:
-    return (
-        f"run {result.run_id} {result.status}: {result.epochs_done} epochs, {result.step} steps\n"
-        f"  store:  {store.db_path}\n"
-        f"  images: {result.run_dir}\n"
-        f"  next:   ganwatch show {result.run_id} --store {store.root}   |   "
-        f"ganwatch export {result.run_id} --store {store.root} --out export-{result.run_id}"
-    )
-
-
-def cmd_train(args: argparse.Namespace) -> int:
-    from ganwatch.config import build_config
-    from ganwatch.store import RunStore
-    from ganwatch.training import train
-
-    config = build_config(train_overrides(args))
-    with RunStore(args.store) as store:
-        result = train(config, store, name=args.name, quiet=args.quiet)
-        print(_finished_message(result, store))
-    return 0 if result.status == "finished" else 1
-
-
-def cmd_resume(args: argparse.Namespace) -> int:
-    from ganwatch.store import RunStore
-    from ganwatch.training import resume
-
-    with RunStore(args.store) as store:
-        result = resume(store, args.run, epochs=args.epochs, quiet=args.quiet)
-        print(_finished_message(result, store))
-    return 0 if result.status == "finished" else 1
-
-
-def cmd_runs(args: argparse.Namespace) -> int:
-    from ganwatch.export import runs_table
-    from ganwatch.store import RunStore
-
-    with RunStore(args.store) as store:
-        runs = store.list_runs()
-        print(runs_table(runs) if runs else f"no runs in {store.db_path}")
-    return 0
-
-
-def cmd_show(args: argparse.Namespace) -> int:
-    from ganwatch.export import run_summary
-    from ganwatch.store import RunStore
-
-    with RunStore(args.store) as store:
-        print(run_summary(store, store.get_run(args.run)))
-    return 0
-
-
-def _presets(text: str | None) -> tuple[str, ...]:
-    """``--presets a,b`` -> ("a", "b"), every name checked; None -> all five."""
-    if text is None:
-        return tuple(PRESETS)
-    names = tuple(name.strip() for name in text.split(",") if name.strip())
-    unknown = [name for name in names if name not in PRESETS]
-    if unknown or not names:
-        raise ValueError(f"--presets: expected names from {', '.join(PRESETS)}, got {text!r}")
-    return names
-
-
-def cmd_reproduce(args: argparse.Namespace) -> int:
-    from ganwatch.reproduce import reproduce
-    from ganwatch.store import RunStore
-
-    overrides = {
-        k: v
-        for k, v in (("data_dir", args.data_dir), ("device", args.device), ("seed", args.seed))
-        if v is not None
-    }
-    with RunStore(args.store) as store:
-        report = reproduce(
-            args.out,
-            scale=args.scale,
-            store=store,
-            overrides=overrides,
-            presets=_presets(args.presets),
-            remedy=args.remedy,
-            quiet=args.quiet,
-        )
-    print(f"report: {report}")
-    return 0
-
-
-def cmd_diagnose(args: argparse.Namespace) -> int:
-    import json
-
-    from ganwatch.export import diagnosis_timeline
-    from ganwatch.store import RunStore
-
-    with RunStore(args.store) as store:
-        run = store.get_run(args.run)
-        if args.json:
-            print(json.dumps([e["payload"] for e in store.events(run.id, "verdict")]))
-        else:
-            print(diagnosis_timeline(store, run))
-    return 0
-
-
-def cmd_sweep(args: argparse.Namespace) -> int:
-    from ganwatch.sweep import sweep_command
-
-    return sweep_command(
-        args.file,
-        store=args.store,
-        jobs=args.jobs,
-        summary_only=args.summary,
-        fmt=args.format,
-        restart_changed=args.restart_changed,
-        verbose=args.verbose,
-    )
-
-
-def cmd_export(args: argparse.Namespace) -> int:
-    from ganwatch.export import export_run
-    from ganwatch.store import RunStore
-
-    with RunStore(args.store) as store:
-        for path in export_run(store, args.run, Path(args.out)):
-            print(path)
-    return 0
-
-
-def cmd_metrics(args: argparse.Namespace) -> int:
-    import json
-
-    from ganwatch.evaluate import compute, load_samples
-
-    reference = load_samples(args.reference, data_dir=args.data_dir, default_split="train")
-    samples = load_samples(args.samples, data_dir=args.data_dir, default_split="test")
-    result = compute(
-        args.metric,
-        reference,
-        samples,
-        bins=args.bins,
-        k=args.k,
-        seed=args.seed,
-        data_dir=args.data_dir,
-        chart=args.chart,
-    )
-    if args.json:
-        print(json.dumps(result))
-        return 0
-    for key, value in result.items():
-        if isinstance(value, float):
-            print(f"{key}: {value:.6g}")
-        elif not isinstance(value, list) or len(value) <= 20:
-            print(f"{key}: {value}")
-    return 0
-
-
-def cmd_classifier(args: argparse.Namespace) -> int:
-    from ganwatch.metrics.classifier import train_and_cache_classifier
-    from ganwatch.training.device import resolve_device
-
-    path, accuracy = train_and_cache_classifier(
-        args.dataset, data_dir=args.data_dir, device=resolve_device(args.device), quiet=args.quiet
-    )
-    print(f"classifier for {args.dataset}: test accuracy {accuracy:.2%}\n  cached at {path}")
-    return 0
-
-
-def cmd_dashboard(args: argparse.Namespace) -> int:
-    from ganwatch.dashboard.server import serve
-
-    return serve(args.store, host=args.host, port=args.port)
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    from ganwatch.dashboard.report import write_report
-
-    print(write_report(args.store, args.runs, args.out))
-    return 0
-
-
-COMMANDS = {
-    "train": cmd_train,
-    "resume": cmd_resume,
-    "runs": cmd_runs,
-    "show": cmd_show,
-    "export": cmd_export,
-    "sweep": cmd_sweep,
-    "dashboard": cmd_dashboard,
-    "report": cmd_report,
-    "metrics": cmd_metrics,
-    "diagnose": cmd_diagnose,
-    "reproduce": cmd_reproduce,
-    "classifier": cmd_classifier,
-}
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return COMMANDS[args.command](args)
-    except KeyboardInterrupt:
-        print(
-            "ganwatch: interrupted; what was recorded is kept "
-            "(continue with 'ganwatch resume RUN')",
-            file=sys.stderr,
-        )
-        return 130
-    except (ValueError, KeyError, OSError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"ganwatch: error: {message}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,15 +1,9 @@
-"""The run store: one SQLite file for metrics and events, PNG files for pictures.
+"""Runs in the store: their records (config, status, steps, epochs, events, images).
 
 Layout of a store root::
 
     <root>/runs.sqlite               runs, step/epoch metrics, events, image index
     <root>/runs/<run_id>/<kind>/epoch_0001.png
-
-Several training processes may write one store at the same time (say, a sweep started in
-parallel) and none of their rows may be lost. Hence: WAL mode (readers never block the
-writer), a generous ``busy_timeout`` so a writer waits for the lock instead of failing, and
-short ``BEGIN IMMEDIATE`` transactions, which take the write lock up front so two writers
-never deadlock upgrading a read lock. Each :class:`RunStore` owns one connection.
 """
 
 from __future__ import annotations
@@ -17,13 +11,10 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import os
 import re
 import sqlite3
-import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,73 +23,7 @@ import numpy as np
 
 from ganwatch.catalog import STATUSES, TERMINAL_STATUSES
 from ganwatch.images import write_png
-
-DEFAULT_STORE = "ganwatch_runs"
-STORE_ENV = "GANWATCH_STORE"
-DB_NAME = "runs.sqlite"
-SCHEMA_VERSION = 1
-BUSY_TIMEOUT_S = 60.0
-
-
-StrPath = str | os.PathLike[str]
-
-# Step metrics are keyed (run_id, key, step) rather than (run_id, step, key): the same
-# uniqueness, but the index then serves the common read, "one key's series in step order".
-_SCHEMA = (
-    """
-    CREATE TABLE runs (
-        id       INTEGER PRIMARY KEY AUTOINCREMENT,
-        name     TEXT NOT NULL,
-        status   TEXT NOT NULL,
-        config   TEXT NOT NULL,  -- JSON object
-        created  REAL NOT NULL,  -- Unix time
-        updated  REAL NOT NULL,
-        finished REAL            -- NULL until the run reaches a terminal status
-    )
-    """,
-    "CREATE INDEX runs_by_name ON runs (name, id)",
-    # value is NULL for NaN: SQLite has no NaN and would store NULL anyway.
-    """
-    CREATE TABLE step_metrics (
-        run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-        step   INTEGER NOT NULL,
-        key    TEXT NOT NULL,
-        value  REAL,
-        PRIMARY KEY (run_id, key, step)
-    ) WITHOUT ROWID
-    """,
-    """
-    CREATE TABLE epoch_metrics (
-        run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-        epoch  INTEGER NOT NULL,
-        step   INTEGER NOT NULL,
-        key    TEXT NOT NULL,
-        value  REAL,
-        PRIMARY KEY (run_id, epoch, key)
-    ) WITHOUT ROWID
-    """,
-    """
-    CREATE TABLE events (
-        id      INTEGER PRIMARY KEY AUTOINCREMENT,
-        run_id  INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-        step    INTEGER,
-        time    REAL NOT NULL,
-        kind    TEXT NOT NULL,
-        payload TEXT NOT NULL  -- JSON object
-    )
-    """,
-    "CREATE INDEX events_by_run ON events (run_id, kind, id)",
-    """
-    CREATE TABLE images (
-        run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-        kind   TEXT NOT NULL,
-        epoch  INTEGER NOT NULL,
-        step   INTEGER NOT NULL,
-        path   TEXT NOT NULL,  -- relative to the store root, '/'-separated
-        PRIMARY KEY (run_id, kind, epoch)
-    ) WITHOUT ROWID
-    """,
-)
+from ganwatch.store.database import Database
 
 _KIND_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+$")
 
@@ -114,10 +39,6 @@ class RunNotFoundError(KeyError):
         return str(self.args[0]) if self.args else "run not found"
 
 
-class StoreVersionError(RuntimeError):
-    """The database was written by a newer ganwatch whose schema this version cannot read."""
-
-
 @dataclass(frozen=True)
 class RunInfo:
     """One row of the ``runs`` table, with ``config`` already decoded from JSON."""
@@ -129,17 +50,6 @@ class RunInfo:
     created: float
     updated: float
     finished: float | None
-
-
-def resolve_store_root(root: StrPath | None = None) -> Path:
-    """Return the store folder: the argument, else ``$GANWATCH_STORE``, else ``./ganwatch_runs``.
-
-    The result is absolute so that messages name the real place and a later ``chdir`` does
-    not move the store.
-    """
-    if root is None or str(root) == "":
-        root = os.environ.get(STORE_ENV) or DEFAULT_STORE
-    return Path(root).expanduser().absolute()
 
 
 def _encode(value: Any) -> float | None:
@@ -176,133 +86,17 @@ def _check_kind(kind: str) -> None:
         raise ValueError(f"image kind must be a plain name (letters, digits, _.-), got {kind!r}")
 
 
-class RunStore:
+class RunStore(Database):
     """Read and write runs in one store root; safe to use from several processes at once."""
 
-    def __init__(self, root: StrPath | None = None, *, read_only: bool = False) -> None:
-        """Open (and with ``read_only=False`` create) the store at ``root``.
-
-        ``read_only=True`` is for viewers such as the dashboard: SQLite itself then refuses
-        every write (a ``mode=ro`` connection), nothing is created, and a missing store is a
-        :class:`FileNotFoundError` instead of a new empty one. It still sees the rows that a
-        training process commits meanwhile (WAL readers never block the writer).
-        """
-        self.root: Path = resolve_store_root(root)
-        self.read_only: bool = read_only
-        self.db_path: Path = self.root / DB_NAME
-        if read_only:
-            if not self.db_path.is_file():
-                raise FileNotFoundError(f"no run store at {self.root} ({DB_NAME} is missing)")
-            target, uri = f"{self.db_path.as_uri()}?mode=ro", True
-        else:
-            self.root.mkdir(parents=True, exist_ok=True)
-            target, uri = str(self.db_path), False
-        # isolation_level=None: we issue BEGIN/COMMIT ourselves, so every write transaction
-        # is exactly as long as we intend and starts with BEGIN IMMEDIATE.
-        self._conn = sqlite3.connect(
-            target,
-            timeout=BUSY_TIMEOUT_S,
-            isolation_level=None,
-            check_same_thread=False,
-            uri=uri,
-        )
-        # One connection shared by threads (a trainer and a dashboard thread, say) must not
-        # interleave statements of two transactions.
-        self._lock = threading.RLock()
-        try:
-            self._conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-            if read_only:
-                self._check_readable_schema()
-                return
-            self._conn.execute("PRAGMA foreign_keys = ON")
-            self._enable_wal()
-            # NORMAL is durable against a crashing process in WAL mode; only a power cut can
-            # lose the last commits. It spares an fsync on each of many small transactions.
-            self._conn.execute("PRAGMA synchronous = NORMAL")
-            self._ensure_schema()
-        except BaseException:
-            self._conn.close()
-            raise
-
-    # -- connection plumbing -------------------------------------------------------------
-
-    def _enable_wal(self) -> None:
-        """Switch to WAL, retrying: the switch can report "locked" without honouring the
-        busy timeout when several processes open a fresh store at the same moment."""
-        deadline = time.monotonic() + BUSY_TIMEOUT_S
-        while True:
-            try:
-                self._conn.execute("PRAGMA journal_mode = WAL").fetchone()
-                return
-            except sqlite3.OperationalError as error:
-                if "locked" not in str(error) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-
-    def _check_readable_schema(self) -> None:
-        """A read-only store cannot be migrated, only refused when it is newer than us."""
-        version = self._conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise StoreVersionError(
-                f"{self.db_path} has schema version {version}, but this ganwatch reads "
-                f"up to {SCHEMA_VERSION}; upgrade ganwatch"
-            )
-        if version < SCHEMA_VERSION:
-            raise FileNotFoundError(f"no run store at {self.root} ({DB_NAME} has no tables yet)")
-
-    def _ensure_schema(self) -> None:
-        with self._write() as conn:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version == SCHEMA_VERSION:
-                return
-            if version > SCHEMA_VERSION:
-                raise StoreVersionError(
-                    f"{self.db_path} has schema version {version}, but this ganwatch reads "
-                    f"up to {SCHEMA_VERSION}; upgrade ganwatch"
-                )
-            for statement in _SCHEMA:
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One short write transaction; rolled back if the body raises."""
-        if self.read_only:
-            raise PermissionError(f"the store at {self.root} is open read-only")
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-                self._conn.execute("COMMIT")
-            except BaseException:
-                # Also covers a failed COMMIT, so the connection is never left mid-transaction.
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                raise
-
-    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        with self._lock:
-            return self._conn.execute(sql, params).fetchall()
+    def _not_found(self, ref: int | str) -> RunNotFoundError:
+        return RunNotFoundError(f"no run {ref!r} in the store at {self.db_path}")
 
     def _touch(self, conn: sqlite3.Connection, run_id: int, now: float) -> None:
         """Mark the run as updated; this also checks that it exists, for a clear error."""
         cursor = conn.execute("UPDATE runs SET updated = ? WHERE id = ?", (now, run_id))
         if cursor.rowcount == 0:
             raise self._not_found(run_id)
-
-    def _not_found(self, ref: int | str) -> RunNotFoundError:
-        return RunNotFoundError(f"no run {ref!r} in the store at {self.db_path}")
-
-    def close(self) -> None:
-        """Close the connection; the store object cannot be used afterwards."""
-        with self._lock:
-            self._conn.close()
-
-    def __enter__(self) -> RunStore:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     # -- runs ----------------------------------------------------------------------------
 
