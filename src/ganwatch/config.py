@@ -41,6 +41,7 @@ class TrainConfig:
     beta1: float = 0.5
     beta2: float = 0.999
     d_steps: int | None = None  # D steps per G step (the article's k); None: the loss's own
+    g_steps: int = 1  # G steps after each round of D steps (Mescheder et al.'s 1:n schedules)
     loss: str = DEFAULT_LOSS  # the article's non-saturating BCE; see ganwatch.catalog.LOSSES
     stabilize: str = ""  # comma-separated stabilisers, each optionally name:value
     epochs: int = 100
@@ -206,6 +207,7 @@ def validate(config: TrainConfig) -> None:
     ):
         check(getattr(config, name) in choices, name, f"one of {', '.join(choices)}")
     check(config.d_steps is None or config.d_steps >= 1, "d_steps", "an integer >= 1")
+    check(config.g_steps >= 1, "g_steps", "an integer >= 1")
     for name in (
         "latent_dim",
         "epochs",

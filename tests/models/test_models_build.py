@@ -102,12 +102,28 @@ def test_plain_forward_is_classifier_of_features(shape):
     assert torch.allclose(d(x), d.classifier(d.features(x)))
 
 
+def test_mlp_on_images_is_the_classic_dense_pair():
+    g, d = build_models("mlp", 100, (1, 28, 28), pack=2)
+    assert [m.out_features for m in g.modules() if isinstance(m, nn.Linear)] == [
+        256,
+        512,
+        1024,
+        784,
+    ]
+    assert sum(isinstance(m, nn.BatchNorm1d) for m in g.modules()) == 3
+    images = g(torch.randn(4, 100))
+    assert images.shape == (4, 1, 28, 28) and images.abs().max() <= 1
+    packed = images.reshape(2, 2, 28, 28)
+    assert d(packed).shape == (2, 1) and d.features(packed).shape == (2, 256)
+
+
 @pytest.mark.parametrize(
     ("args", "options", "message"),
     [
         (("resnet", 2, (2,)), {}, r"unknown model kind 'resnet'; expected one of: auto, article"),
         (("article", 2, (2,)), {}, r"model 'article' needs \(C, 28, 28\) images"),
-        (("mlp", 2, (1, 28, 28)), {}, r"model 'mlp' needs vectors"),
+        (("mlp", 2, (1, 32, 32)), {}, r"model 'mlp' needs vectors or \(C, 28, 28\) images"),
+        (("mlp", 2, (1, 28, 28)), {"energy": "l2"}, r"model 'mlp' on images has no autoencoder"),
         (("cgan", 2, (1, 32, 32)), {}, r"model 'cgan' needs \(C, 28, 28\) images or vectors"),
         (("auto", 0, (2,)), {}, r"latent_dim must be a positive integer, got 0"),
         (("auto", 2, (2,)), {"pack": 0}, r"pack must be a positive integer, got 0"),

@@ -21,18 +21,19 @@ TEST_LABELS = "t10k-labels-idx1-ubyte.gz"
 
 @dataclass(frozen=True)
 class Mixture:
-    """A 2-D mixture of equal-weight Gaussians: ``layout`` "ring" (``modes`` centres on a
-    circle of ``radius``) or "grid" (centres on ``coords`` x ``coords``), std ``sigma``."""
+    """A 2-D mixture of equal-weight Gaussians, std ``sigma``: ``layout`` "ring" (``modes``
+    centres on each circle of ``radii``, every other circle turned by half a step) or "grid"
+    (centres on ``coords`` x ``coords``)."""
 
     layout: str
     sigma: float
     modes: int = 0
-    radius: float = 1.0
+    radii: tuple[float, ...] = (1.0,)
     coords: tuple[float, ...] = ()
 
     @property
     def count(self) -> int:
-        return self.modes if self.layout == "ring" else len(self.coords) ** 2
+        return self.modes * len(self.radii) if self.layout == "ring" else len(self.coords) ** 2
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ DATASETS: dict[str, DatasetSpec] = by_name(
             "points",
             8,
             measure="points",
-            mixture=Mixture("ring", 0.01, modes=8, radius=1.0),
+            mixture=Mixture("ring", 0.01, modes=8, radii=(1.0,)),
         ),
         DatasetSpec(
             "grid",
@@ -138,6 +139,15 @@ DATASETS: dict[str, DatasetSpec] = by_name(
             25,
             measure="points",
             mixture=Mixture("grid", 0.05, coords=(-4.0, -2.0, 0.0, 2.0, 4.0)),
+        ),
+        DatasetSpec(
+            "circles",
+            "16 Gaussians on two circles (radius 1 and 2, 8 each, the outer turned by 22.5 "
+            "degrees), sigma 0.02",
+            "points",
+            16,
+            measure="points",
+            mixture=Mixture("ring", 0.02, modes=8, radii=(1.0, 2.0)),
         ),
     )
 )

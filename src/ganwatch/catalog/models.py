@@ -30,7 +30,11 @@ MODELS: dict[str, ModelSpec] = by_name(
         ModelSpec(
             "article", "the article's convolutional pair", f"{_PAIRS}:PlainPair", data="image"
         ),
-        ModelSpec("mlp", "a small MLP pair for 2-D points", f"{_PAIRS}:PlainPair", data="points"),
+        ModelSpec(
+            "mlp",
+            "a fully connected pair: small for 2-D points, the classic MNIST MLP GAN for images",
+            f"{_PAIRS}:PlainPair",
+        ),
         ModelSpec(
             "cgan",
             "conditional GAN: both players see the label",

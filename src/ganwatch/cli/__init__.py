@@ -24,6 +24,7 @@ COMMANDS = {
     "diagnose": commands.cmd_diagnose,
     "reproduce": commands.cmd_reproduce,
     "classifier": commands.cmd_classifier,
+    "validate": commands.cmd_validate,
 }
 
 

@@ -225,3 +225,17 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     print(write_report(args.store, args.runs, args.out))
     return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from ganwatch.validation.command import validate
+
+    return validate(
+        args.action,
+        args.out,
+        jobs=args.jobs,
+        recipes=args.recipes,
+        seeds=args.seeds,
+        data_dir=args.data_dir,
+        write_docs=args.write_docs,
+    )

@@ -17,6 +17,7 @@ TRAIN_FLAGS: tuple[tuple[str, type, str], ...] = (
     ("--beta1", float, "Adam beta1 (article: 0.5; PyTorch's default 0.9 fails)"),
     ("--beta2", float, "Adam beta2 (article: 0.999)"),
     ("--d-steps", int, "D steps per G step, the article's k (default: 1; wgan, wgan-gp: 5)"),
+    ("--g-steps", int, "G steps after each round of D steps (default 1)"),
     ("--epochs", int, "passes over the training set"),
     ("--batch-size", int, "images per batch (article: 1024)"),
     ("--train-size", int, "train on the first N samples only"),
@@ -165,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True, metavar="DIR", help="folder to write into")
     _add_store(export)
     _add_sweep_command(sub)
+    _add_validate_command(sub)
     _add_metric_commands(sub)
     _add_dashboard_commands(sub)
     return parser
@@ -198,6 +200,25 @@ def _add_sweep_command(sub) -> None:
     )
     sweep.add_argument("--verbose", action="store_true", help="progress bars and verdict lines")
     _add_store(sweep)
+
+
+def _add_validate_command(sub) -> None:
+    validate = sub.add_parser(
+        "validate",
+        help="build the labelled corpus of real runs, tune the detectors, report their accuracy",
+        description="build: train the corpus's recipes x seeds with an independent judge of "
+        "every epoch (resumable); tune: search the thresholds on the calibration half; "
+        "report: the held-out half's confusion matrices, delays and false alarms.",
+    )
+    validate.add_argument("action", choices=["build", "tune", "report"])
+    validate.add_argument("--out", required=True, metavar="DIR", help="the corpus folder")
+    validate.add_argument("--jobs", type=int, default=1, metavar="N", help="runs at once (build)")
+    validate.add_argument("--recipes", metavar="A,B", help="only these recipes (build)")
+    validate.add_argument("--seeds", metavar="0,1", help="only these seeds (build)")
+    validate.add_argument("--data-dir", metavar="DIR", help="where the MNIST files are")
+    validate.add_argument(
+        "--write-docs", metavar="MD", help="report: write the section into this Markdown file"
+    )
 
 
 def _add_dashboard_commands(sub) -> None:

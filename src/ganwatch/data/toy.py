@@ -23,13 +23,17 @@ __all__ = ["mode_centres", "mode_sigma", "sample_toy"]
 def mode_centres(name: str) -> np.ndarray:
     """Return the (K, 2) float64 mode centres; row k is the centre of mode label k.
 
-    Ring modes go counter-clockwise from angle 0; grid modes are in row-major order of
-    (x, y), i.e. mode ``5 * i + j`` is at ``(coords[i], coords[j])``.
+    Ring modes go counter-clockwise from angle 0, circle after circle (every other circle
+    starts half a step on); grid modes are in row-major order of (x, y), i.e. mode
+    ``5 * i + j`` is at ``(coords[i], coords[j])``.
     """
     mixture = mixture_of(name)
     if mixture.layout == "ring":
-        angles = 2.0 * math.pi * np.arange(mixture.modes) / mixture.modes
-        return mixture.radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+        circles = []
+        for i, radius in enumerate(mixture.radii):
+            angles = 2.0 * math.pi * (np.arange(mixture.modes) + 0.5 * (i % 2)) / mixture.modes
+            circles.append(radius * np.stack([np.cos(angles), np.sin(angles)], axis=1))
+        return np.concatenate(circles)
     xs, ys = np.meshgrid(mixture.coords, mixture.coords, indexing="ij")
     return np.stack([xs.ravel(), ys.ravel()], axis=1)
 

@@ -3,7 +3,13 @@
 They read recorded numbers only, never models, so they work on any run in the store and on
 the series a user's own training loop reports. Each detector is a set of signals written in
 the language of :mod:`ganwatch.diagnose.signals`: a per-epoch condition on one or more series
-plus a weight.
+plus a weight. Metrics whose value depends on how many samples are compared (coverage, FID,
+NDB/K) are judged against what held-out real data scores at the same count (the History's
+bands); without bands, absolute fallbacks apply (``thresholds.py`` says which is which).
+
+Realism decides first. Samples that are not data-like (``metric/realism`` low, or on the toy
+data few samples on a mode) make a convergence failure, and collapse metrics are not read
+while they are: a blank image covers one class, but that is not a mode collapse.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ from ganwatch.diagnose.verdict import Evidence, History
 TRAINING_KEYS = ("loss/g", "loss/d_real", "loss/d_fake", "grad/g", "grad/d")
 # Assumed number of classes when "metric/classes" was not recorded (MNIST-like data).
 DEFAULT_CLASSES = 10.0
+#: The signals that say the samples are far from the data (they outrank collapse).
+FAR_FROM_DATA = frozenset({"unrealistic", "low_quality"})
 
 
 # ---- shared quantities ----------------------------------------------------------------------
@@ -42,20 +50,24 @@ def _constant(h: History, key: str, default: float | None) -> float | None:
     return float(finite[-1]) if finite.size else default
 
 
-def _precision_gate(h: History, t: Thresholds) -> np.ndarray:
-    """Coverage-type collapse signs only mean collapse when the samples look like data."""
-    return unless(compare(h.get("metric/precision"), "<", t.collapse_min_precision))
+def data_like(h: History, t: Thresholds) -> np.ndarray:
+    """Per epoch: 0 where the samples are known not to be data-like, else 1 (unknown passes)."""
+    return all_of(
+        unless(compare(h.get("metric/realism"), "<", t.realism_low)),
+        unless(compare(h.get("metric/high_quality"), "<", t.toy_min_quality)),
+    )
 
 
-def _ndb_threshold(h: History, t: Thresholds, base: float) -> float:
-    """NDB/K threshold, raised when real held-out data already scores high vs the reference."""
-    ref = h.reference.get("metric/ndb_k")
-    return base if ref is None else max(base, ref + t.ndb_k_margin)
+def relative(h: History, key: str, ratio: float, fallback: float) -> float:
+    """``ratio`` x what real data scores on ``key`` at this count, or ``fallback`` without."""
+    band = h.band(key)
+    return fallback if band is None or not np.isfinite(band.mean) else ratio * band.mean
 
 
-def _fid_threshold(h: History, t: Thresholds) -> float:
-    ref = h.reference.get("metric/fid")
-    return t.fid_high if ref is None else max(t.fid_high, t.fid_ref_factor * ref)
+def ndb_threshold(h: History, margin: float, fallback: float) -> float:
+    """NDB/K above real held-out data's highest by ``margin`` (``fallback`` without bands)."""
+    band = h.band("metric/ndb_k")
+    return fallback if band is None or not np.isfinite(band.high) else band.high + margin
 
 
 # ---- detectors ------------------------------------------------------------------------------
@@ -80,20 +92,19 @@ def detect_divergence(h: History, t: Thresholds = DEFAULT) -> Finding | None:
 
 def detect_mode_collapse(h: History, t: Thresholds = DEFAULT) -> Finding | None:
     """Samples that look like data but cover only part of it (few classes, bins or modes)."""
-    gate = _precision_gate(h, t)
+    gate = data_like(h, t)
     total = _constant(h, "metric/classes", DEFAULT_CLASSES) or DEFAULT_CLASSES
-    classes_thr = t.collapse_classes_frac * total
-    ndb_thr = _ndb_threshold(h, t, t.ndb_k_high)
-    support_thr = _ndb_threshold(h, t, t.ndb_k_support)
-    ndb = h.get("metric/ndb_k")
-    g = h.get("loss/g")
-
+    ndb_thr = ndb_threshold(h, t.ndb_k_margin, t.ndb_k_fallback)
+    support_thr = ndb_threshold(h, t.ndb_k_support, t.ndb_k_fallback)
+    coverage = relative(
+        h, "metric/coverage", t.collapse_coverage_ratio, t.collapse_coverage_fallback
+    )
     hits = [
         crossing(
             h,
             "metric/classes_covered",
             "<",
-            classes_thr,
+            t.collapse_classes_frac * total,
             "few_classes",
             t.weight_strong,
             f"Only {{value:g}} of {total:g} classes appear among the samples.",
@@ -103,10 +114,21 @@ def detect_mode_collapse(h: History, t: Thresholds = DEFAULT) -> Finding | None:
             h,
             "metric/coverage",
             "<",
-            t.collapse_coverage,
+            coverage,
             "low_coverage",
             t.weight_medium,
-            "Few real samples have a generated one near them, though samples look like data.",
+            "Few real samples have a generated one near them, far fewer than for real data "
+            "at this sample count.",
+            gate,
+        ),
+        crossing(
+            h,
+            "metric/class_kl",
+            ">",
+            t.collapse_class_kl,
+            "class_imbalance",
+            t.weight_medium,
+            "The samples' classes are far from the data's proportions.",
             gate,
         ),
         crossing(
@@ -116,7 +138,7 @@ def detect_mode_collapse(h: History, t: Thresholds = DEFAULT) -> Finding | None:
             ndb_thr,
             "ndb_high",
             t.weight_medium,
-            "Most NDB bins hold a significantly different share of samples than of real data.",
+            "Many more NDB bins differ than for held-out real data.",
             gate,
         ),
         crossing(
@@ -127,7 +149,7 @@ def detect_mode_collapse(h: History, t: Thresholds = DEFAULT) -> Finding | None:
             "ndb_raised",
             t.weight_support,
             "NDB/K is above what real held-out data scores.",
-            all_of(gate, unless(compare(ndb, ">", ndb_thr))),
+            all_of(gate, unless(compare(h.get("metric/ndb_k"), ">", ndb_thr))),
             supporting=True,
         ),
         crossing(
@@ -138,12 +160,13 @@ def detect_mode_collapse(h: History, t: Thresholds = DEFAULT) -> Finding | None:
             "low_diversity",
             t.weight_medium,
             "The fixed-noise samples look alike.",
+            gate,
         ),
         crossing(
             h,
             "loss/g_std",
             ">",
-            t.g_std_rel * np.abs(g),
+            t.g_std_rel * np.abs(h.get("loss/g")),
             "g_oscillation",
             t.weight_support,
             "The generator loss swings widely within the epoch, as when G hops between modes.",
@@ -173,37 +196,47 @@ def _toy_collapse(h: History, t: Thresholds) -> Hit | None:
 
 
 def _fid_stuck(h: History, t: Thresholds) -> np.ndarray:
-    """Per epoch: FID high and not better than the best of the previous evaluations."""
+    """Per epoch: FID far above real data's and not better than the recent evaluations' best."""
     fid = h.get("metric/fid")
-    thr = _fid_threshold(h, t)
+    thr = relative(h, "metric/fid", t.fid_ratio, t.fid_fallback)
     cond = np.full(len(h), np.nan)
     measured = np.flatnonzero(np.isfinite(fid))
     for j, i in enumerate(measured[1:], start=1):
         earlier = fid[measured[max(0, j - t.fid_window + 1) : j]]
         improving = fid[i] < (1.0 - t.fid_min_improvement) * earlier.min()
         cond[i] = float(fid[i] > thr and not improving)
-    # High FID with data-like samples is missing modes, which the collapse detector judges.
-    return all_of(cond, unless(at_least(h.get("metric/precision"), t.healthy_precision)))
+    # A high FID of data-like samples is missing modes, which the collapse detector judges.
+    return all_of(cond, unless(at_least(h.get("metric/realism"), t.realism_healthy)))
 
 
-def detect_convergence_failure(h: History, t: Thresholds = DEFAULT) -> Finding | None:
-    """Samples far from the data, or a discriminator that has won outright."""
+def _rising(values: np.ndarray, window: int, rise: float) -> np.ndarray:
+    """Per epoch: whether ``values`` grew by more than ``rise`` x over the last ``window``."""
+    out = np.full(len(values), np.nan)
+    for i in range(window - 1, len(values)):
+        first, last = values[i - window + 1], values[i]
+        if np.isfinite(first) and np.isfinite(last):
+            out[i] = float(last > first + rise * abs(first))
+    return out
+
+
+def _d_wins(h: History, t: Thresholds) -> Hit | None:
+    """The discriminator separates real from fake perfectly while G's loss is high or rising
+    (the article's Fig. 12 and 14 signature)."""
     d_real, d_fake, g = h.get("loss/d_real"), h.get("loss/d_fake"), h.get("loss/g")
-    fid_thr = _fid_threshold(h, t)
-    d_wins = all_of(
+    cond = all_of(
         compare(d_real, "<", t.d_loss_low),
         compare(d_fake, "<", t.d_loss_low),
         any_of(
             compare(g, ">", t.g_loss_high),
+            _rising(g, t.settle_window, t.g_rising),
             all_of(
                 compare(h.get("d/real"), ">", t.d_real_high),
                 compare(h.get("d/fake"), "<", t.d_fake_low),
             ),
         ),
     )
-    degenerate = all_of(compare(g, "<", t.zero_loss), compare(d_real + d_fake, "<", t.zero_loss))
 
-    def d_wins_evidence(i: int) -> list[Evidence]:
+    def evidence(i: int) -> list[Evidence]:
         note = "The discriminator separates real from generated perfectly"
         out = [
             evidence_at(h, "loss/d_real", i, t.d_loss_low, "<", f"{note} (real loss near 0)."),
@@ -211,29 +244,34 @@ def detect_convergence_failure(h: History, t: Thresholds = DEFAULT) -> Finding |
         ]
         if np.isfinite(g[i]):
             out.append(
-                evidence_at(h, "loss/g", i, t.g_loss_high, ">", "The generator gets no signal.")
+                evidence_at(
+                    h,
+                    "loss/g",
+                    i,
+                    t.g_loss_high,
+                    ">",
+                    "The generator loss is high or rising: G gets no signal.",
+                )
             )
         return out
 
+    return signal(cond, "d_wins", t.weight_strong, evidence, min_count=t.sustain_epochs)
+
+
+def detect_convergence_failure(h: History, t: Thresholds = DEFAULT) -> Finding | None:
+    """Samples far from the data, or a discriminator that has won outright."""
+    g, d_sum = h.get("loss/g"), h.get("loss/d_real") + h.get("loss/d_fake")
+    degenerate = all_of(compare(g, "<", t.zero_loss), compare(d_sum, "<", t.zero_loss))
+    fid_thr = relative(h, "metric/fid", t.fid_ratio, t.fid_fallback)
     hits = [
         crossing(
             h,
-            "metric/precision",
+            "metric/realism",
             "<",
-            t.precision_low,
-            "low_precision",
+            t.realism_low,
+            "unrealistic",
             t.weight_strong,
-            "Almost no generated sample lies near real data.",
-        ),
-        crossing(
-            h,
-            "metric/fid",
-            ">",
-            fid_thr,
-            "fid_stuck",
-            t.weight_medium,
-            "FID is high and has stopped improving over the last evaluations.",
-            _fid_stuck(h, t),
+            "Few samples are as close to real data as real data is: they are not data-like.",
         ),
         crossing(
             h,
@@ -244,7 +282,17 @@ def detect_convergence_failure(h: History, t: Thresholds = DEFAULT) -> Finding |
             t.weight_strong,
             "Few samples lie within 3 sigma of any mode.",
         ),
-        signal(d_wins, "d_wins", t.weight_strong, d_wins_evidence, min_count=t.sustain_epochs),
+        crossing(
+            h,
+            "metric/fid",
+            ">",
+            fid_thr,
+            "fid_stuck",
+            t.weight_medium,
+            "FID is far above real data's and has stopped improving.",
+            _fid_stuck(h, t),
+        ),
+        _d_wins(h, t),
         signal(
             degenerate,
             "zero_losses",
@@ -257,7 +305,7 @@ def detect_convergence_failure(h: History, t: Thresholds = DEFAULT) -> Finding |
                     t.zero_loss,
                     "<",
                     "Generator and discriminator losses are both near 0, so neither learns.",
-                ),
+                )
             ],
             min_count=t.sustain_epochs,
         ),
@@ -311,14 +359,19 @@ def _relative_spread(h: History, t: Thresholds) -> np.ndarray:
 def _health_checks(h: History, t: Thresholds) -> list[tuple[str, str, float, str]]:
     """(key, op, threshold, note) for every quality metric a healthy run must pass."""
     total = _constant(h, "metric/classes", DEFAULT_CLASSES) or DEFAULT_CLASSES
+    coverage = relative(h, "metric/coverage", t.healthy_coverage_ratio, t.healthy_coverage_fallback)
     checks = [
+        ("metric/realism", ">", t.realism_healthy, "The samples are data-like."),
         ("metric/classes_covered", ">", t.healthy_classes_frac * total, "Most classes appear."),
-        ("metric/precision", ">", t.healthy_precision, "Samples lie near real data."),
-        ("metric/recall", ">", t.healthy_recall, "Real data is well represented."),
-        ("metric/coverage", ">", t.healthy_coverage, "Samples cover the real data."),
+        ("metric/coverage", ">", coverage, "Samples cover the real data about as real data does."),
+        ("metric/class_kl", "<", t.healthy_class_kl, "Classes appear in the data's proportions."),
         ("metric/diversity", ">", t.healthy_diversity, "The fixed-noise samples differ."),
-        ("metric/ndb_k", "<", _ndb_threshold(h, t, t.ndb_k_high), "NDB bins mostly match."),
-        ("metric/fid", "<", _fid_threshold(h, t), "FID is low."),
+        (
+            "metric/ndb_k",
+            "<",
+            ndb_threshold(h, t.ndb_k_margin, t.ndb_k_fallback),
+            "NDB bins mostly match.",
+        ),
         ("metric/high_quality", ">", t.healthy_toy_quality, "Samples sit on modes."),
     ]
     modes = _constant(h, "metric/modes", None)
@@ -330,7 +383,7 @@ def _health_checks(h: History, t: Thresholds) -> list[tuple[str, str, float, str
 
 
 def detect_healthy(h: History, t: Thresholds = DEFAULT) -> Finding | None:
-    """Good, stable metrics (when measured) and/or losses settled in a band.
+    """Good metrics (when measured) and/or losses settled in a band.
 
     When quality metrics were measured they decide: losses alone cannot tell a collapsed
     generator from a good one. Without metrics, settled losses give a low-confidence healthy.

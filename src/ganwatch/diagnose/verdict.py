@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ganwatch.catalog import VERDICT_KINDS
+from ganwatch.metrics.bands import Band, Bands
 
 
 @dataclass
@@ -113,7 +114,7 @@ class History:
     steps: np.ndarray
     series: dict[str, np.ndarray]
     nonfinite_step: int | None = None
-    reference: dict[str, float] = field(default_factory=dict)
+    bands: Bands | None = None  # what held-out real data scores at the evaluation's count
 
     def __len__(self) -> int:
         return len(self.epochs)
@@ -125,12 +126,16 @@ class History:
             return np.full(len(self), np.nan)
         return np.asarray(values, dtype=float)
 
+    def band(self, key: str) -> Band | None:
+        """What real data scores on ``key`` at this run's sample count (None: not measured)."""
+        return None if self.bands is None else self.bands.get(key)
+
     @classmethod
     def from_records(
         cls,
         records: Sequence[Mapping[str, float]],
         nonfinite_step: int | None = None,
-        reference: Mapping[str, float] | None = None,
+        bands: Bands | None = None,
     ) -> History:
         """Build from one dict per epoch, each with "epoch", "step" and any metric keys."""
         keys = sorted({k for r in records for k in r} - {"epoch", "step"})
@@ -142,5 +147,5 @@ class History:
             steps=np.array([int(r["step"]) for r in records], dtype=int),
             series=series,
             nonfinite_step=nonfinite_step,
-            reference=dict(reference or {}),
+            bands=bands,
         )

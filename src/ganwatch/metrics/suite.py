@@ -26,15 +26,37 @@ import torch
 
 from ganwatch.catalog import DATASETS
 from ganwatch.catalog.keys import METRIC_FAMILIES
+from ganwatch.metrics.bands import Bands, measure_bands
 from ganwatch.metrics.inputs import IMAGE, POINTS, STACKED, Samples, as_float, data_kind, jsonable
 
 REFERENCE_LIMIT = 10_000  # real samples the Monitor keeps for features, bins and statistics
+HELD_OUT_LIMIT = 8_192  # real samples kept apart from the reference, for the bands
 DIVERSITY_BATCH = 64  # the fixed-noise grid's size: diversity compares batches of this size
 NDB_BINS = 100
 PRDC_K = 5
 IMPROVED_PR_K = 3
+MIN_BAND_SAMPLES = 256  # held-out real samples below which no band is measured
+GROUPS = 10  # k-means groups of the reference's features when no classifier fits the data
 #: What ``ganwatch metrics`` computes, one at a time (declared in the catalog).
 METRIC_NAMES = METRIC_FAMILIES
+
+
+@dataclass
+class View:
+    """One set of samples as the metrics read it, each derived form computed once: the
+    samples, their features, class probabilities and realism groups (None where the kind of
+    data has none)."""
+
+    x: torch.Tensor
+    features: torch.Tensor | None = None
+    probs: torch.Tensor | None = None
+    groups: torch.Tensor | None = None
+
+    def rows(self, index: Any) -> View:
+        def pick(t: torch.Tensor | None) -> torch.Tensor | None:
+            return None if t is None else t[index]
+
+        return View(self.x[index], pick(self.features), pick(self.probs), pick(self.groups))
 
 
 @dataclass
@@ -43,6 +65,7 @@ class MetricSuite:
 
     kind: str
     reference: torch.Tensor  # (N, ...) float on the CPU
+    held_out: torch.Tensor | None = None  # real rows outside the reference, for the bands
     dataset: str | None = None
     data_dir: str | None = None
     ndb_every: int = 5
@@ -60,15 +83,25 @@ class MetricSuite:
         ndb_every: int = 5,
         seed: int = 0,
         limit: int | None = REFERENCE_LIMIT,
+        held_out: int = HELD_OUT_LIMIT,
     ) -> MetricSuite:
-        """Keep up to ``limit`` reference rows (a seeded random subset when there are more).
+        """Keep up to ``limit`` reference rows (a seeded random subset when there are more)
+        and up to ``held_out`` other rows for the bands: those beyond the reference, or a
+        third of the data when all of it would fit in the reference (``held_out=0``: none).
         ``dataset`` names the data when known: it picks the classifier and the toy modes."""
         data = as_float(reference)
-        if limit is not None and len(data) > limit:
-            rows = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))
-            data = data[rows[:limit]]
+        order = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))
+        spare = min(held_out, len(data) // 3)
+        if limit is None or (len(data) <= limit and spare == 0):
+            kept, pool = data, None  # the whole reference, in its own order
+        elif len(data) > limit:
+            kept, pool = data[order[:limit]], data[order[limit : limit + held_out]]
+        else:
+            kept, pool = data[order[spare:]], data[order[:spare]]
+        if pool is not None and len(pool) == 0:
+            pool = None
         kind = data_kind(tuple(data.shape[1:]), dataset)
-        return cls(kind, data, dataset, data_dir, ndb_every, seed)
+        return cls(kind, kept, pool, dataset, data_dir, ndb_every, seed)
 
     # -- reference-side state, computed on first use ------------------------------------
     def _cached(self, key: str, make: Callable[[], Any]) -> Any:
@@ -97,14 +130,58 @@ class MetricSuite:
 
         return classifier_features(self.classifier(), x.reshape(-1, 1, 28, 28))
 
+    def view(self, samples: Any) -> View:
+        """``samples`` with what the metrics of this kind of data read of them."""
+        x = as_float(samples)
+        if self.kind in (POINTS, STACKED):
+            return View(x)
+        features = self.features(x)
+        if self.kind != IMAGE:
+            return View(x, features, groups=self._nearest_group(features))
+        from ganwatch.metrics.classifier import classifier_probs
+
+        probs = classifier_probs(self.classifier(), x.reshape(-1, 1, 28, 28))
+        return View(x, features, probs, probs.argmax(dim=1))
+
+    def reference_view(self) -> View:
+        return self._cached("reference", lambda: self.view(self.reference))
+
     def reference_features(self) -> torch.Tensor:
-        return self._cached("features", lambda: self.features(self.reference))
+        return self.reference_view().features
+
+    def _group_centres(self) -> torch.Tensor:
+        """k-means centres of the reference's features: the realism groups of data without
+        a classifier."""
+        from ganwatch.metrics.kmeans import kmeans
+
+        def fit() -> torch.Tensor:
+            features = self.features(self.reference)
+            k = max(1, min(GROUPS, len(features) // 50))
+            return kmeans(features, k, n_init=1, seed=self.seed).centres
+
+        return self._cached("centres", fit)
+
+    def _nearest_group(self, features: torch.Tensor) -> torch.Tensor:
+        from ganwatch.metrics.kmeans_seed import assign
+
+        return assign(features, self._group_centres())[0]
 
     def bins(self, bins: int = NDB_BINS):
         from ganwatch.metrics.ndb import NDBBins
 
         flat = self.reference.reshape(len(self.reference), -1)
         return self._cached(f"bins{bins}", lambda: NDBBins.fit(flat, bins=bins, seed=self.seed))
+
+    def _typicality(self):
+        from ganwatch.metrics.realism import Typicality
+
+        def fit():
+            ref = self.reference_view()
+            count = ref.probs.shape[1] if ref.probs is not None else len(self._group_centres())
+            images = ref.x if self.kind == IMAGE else None
+            return Typicality.fit(ref.features, ref.groups, count, images)
+
+        return self._cached("typicality", fit)
 
     # -- one metric each --------------------------------------------------------------
     def ndb(self, samples: Any, bins: int = NDB_BINS):
@@ -115,38 +192,37 @@ class MetricSuite:
     def prdc(self, samples: Any, k: int = PRDC_K) -> dict[str, float]:
         from ganwatch.metrics.prdc import prdc
 
-        return prdc(self.reference_features(), self.features(as_float(samples)), k=k)
+        return prdc(self.reference_features(), self._features_of(samples), k=k)
 
     def improved_precision_recall(self, samples: Any, k: int = IMPROVED_PR_K) -> dict:
         from ganwatch.metrics.prdc import improved_precision_recall
 
-        return improved_precision_recall(
-            self.reference_features(), self.features(as_float(samples)), k=k
-        )
+        return improved_precision_recall(self.reference_features(), self._features_of(samples), k=k)
 
     def fid(self, samples: Any) -> float:
         from ganwatch.metrics.fid import feature_statistics, frechet_distance
 
         mu, sigma = self._cached("stats", lambda: feature_statistics(self.reference_features()))
-        return frechet_distance(mu, sigma, *feature_statistics(self.features(as_float(samples))))
+        return frechet_distance(mu, sigma, *feature_statistics(self._features_of(samples)))
 
     def kid(self, samples: Any, seed: int = 0) -> dict[str, float]:
         from ganwatch.metrics.fid import kid
 
-        return kid(self.reference_features(), self.features(as_float(samples)), seed=seed)
+        return kid(self.reference_features(), self._features_of(samples), seed=seed)
 
     def classes(self, samples: Any) -> dict[str, Any]:
         """Class histogram, classes covered, class KL and Inception Score through the
         classifier (1-channel images)."""
         from ganwatch.metrics.classes import class_metrics
-        from ganwatch.metrics.classifier import classifier_probs
 
-        model = self.classifier()
-        ref = self._cached(
-            "classes", lambda: classifier_probs(model, self.reference).argmax(dim=1).numpy()
-        )
-        x = as_float(samples)
-        return class_metrics(classifier_probs(model, x.reshape(-1, 1, 28, 28)), ref)
+        view = samples if isinstance(samples, View) else self.view(samples)
+        return class_metrics(view.probs, self.reference_view().probs.argmax(dim=1).numpy())
+
+    def realism(self, samples: Any) -> float:
+        """The share of samples as close to real data as real data is (see ``realism``)."""
+        view = samples if isinstance(samples, View) else self.view(samples)
+        images = view.x if self.kind == IMAGE else None
+        return self._typicality().share(view.features, view.groups, images)
 
     def stacked_modes(self, samples: Any) -> dict[str, Any]:
         from ganwatch.metrics.classes import stacked_mnist_modes
@@ -169,39 +245,70 @@ class MetricSuite:
         ref = self._cached(f"diversity{n}", lambda: reference_diversity(flat, n=n))
         return float(diversity(x[:n].reshape(n, -1), ref))
 
+    def _features_of(self, samples: Any) -> torch.Tensor:
+        return samples.features if isinstance(samples, View) else self.features(as_float(samples))
+
     # -- what the Monitor measures after an epoch -------------------------------------
-    def measure(self, samples: Any) -> tuple[dict[str, float], Any]:
-        """The ``metric/...`` values for ``samples`` and the NDB result when NDB ran."""
-        x = as_float(samples)
-        self._measured += 1
+    def values(self, view: View, with_ndb: bool = True) -> tuple[dict[str, float], Any]:
+        """Every ``metric/...`` value of one view of samples, and the NDB result if run."""
         if self.kind == POINTS:
-            toy = self.toy_modes(x)
+            toy = self.toy_modes(view.x)
             return {
                 "metric/modes_captured": float(toy["modes_captured"]),
                 "metric/modes": float(len(toy["histogram"])),
                 "metric/high_quality": float(toy["high_quality"]),
                 "metric/mode_kl": float(toy["mode_kl"]),
             }, None
-        values = {"metric/diversity": self.diversity(x)}
+        values = {"metric/diversity": self.diversity(view.x)}
         if self.kind == STACKED:
-            stacked = self.stacked_modes(x)
+            stacked = self.stacked_modes(view.x)
             values["metric/stacked_modes"] = float(stacked["modes_covered"])
             values["metric/stacked_kl"] = float(stacked["mode_kl"])
             return values, None
-        values.update({f"metric/{k}": float(v) for k, v in self.prdc(x).items()})
-        if len(x) >= 2:
-            values["metric/fid"] = self.fid(x)
+        values.update({f"metric/{k}": float(v) for k, v in self.prdc(view).items()})
+        if len(view.x) >= 2:
+            values["metric/fid"] = self.fid(view)
+        values["metric/realism"] = self.realism(view)
         if self.kind != IMAGE:
             return values, None
-        classes = self.classes(x)
+        classes = self.classes(view)
         values["metric/classes_covered"] = float(classes["classes_covered"])
         values["metric/classes"] = float(len(classes["class_histogram"]))
         values["metric/class_kl"] = float(classes["class_kl"])
-        ndb = None
-        if (self._measured - 1) % self.ndb_every == 0:
-            ndb = self.ndb(x)
+        ndb = self.ndb(view.x) if with_ndb else None
+        if ndb is not None:
             values["metric/ndb_k"] = float(ndb.ndb_k)
         return values, ndb
+
+    def measure(self, samples: Any) -> tuple[dict[str, float], Any]:
+        """The ``metric/...`` values for ``samples`` (NDB every ``ndb_every`` measurements)
+        and the NDB result when NDB ran."""
+        self._measured += 1
+        return self.values(self.view(samples), (self._measured - 1) % self.ndb_every == 0)
+
+    # -- what real data itself scores -------------------------------------------------
+    def evaluation_count(self, n: int) -> int:
+        """How many samples to measure so that real data can be scored at the same count:
+        ``n``, or the held-out pool's size when it is smaller (but not below
+        MIN_BAND_SAMPLES: a smaller pool gives no bands, and all ``n`` are measured)."""
+        if self.held_out is None or len(self.held_out) < MIN_BAND_SAMPLES:
+            return n
+        return min(n, len(self.held_out))
+
+    def band(self, n: int) -> Bands | None:
+        """What held-out real data scores at ``n`` samples (None without a large enough
+        held-out pool: the detectors then use absolute thresholds)."""
+        n = self.evaluation_count(n)
+        if self.held_out is None or len(self.held_out) < max(n, MIN_BAND_SAMPLES):
+            return None
+
+        def make() -> Bands:
+            pool = self._cached("pool", lambda: self.view(self.held_out))
+            return measure_bands(
+                lambda rows: self.values(pool.rows(rows))[0], len(pool.x), n, seed=self.seed
+            )
+
+        return self._cached(f"band{n}", make)
 
 
 def compute(

@@ -21,7 +21,12 @@ from ganwatch.models.conditional import (
     InfoGANDiscriminator,
     InfoGANGenerator,
 )
-from ganwatch.models.mlp import MLPDiscriminator, MLPGenerator
+from ganwatch.models.mlp import (
+    ImageMLPDiscriminator,
+    ImageMLPGenerator,
+    MLPDiscriminator,
+    MLPGenerator,
+)
 
 __all__ = [
     "ACGANDiscriminator",
@@ -32,6 +37,8 @@ __all__ = [
     "Discriminator",
     "Generator",
     "InfoGANDiscriminator",
+    "ImageMLPDiscriminator",
+    "ImageMLPGenerator",
     "InfoGANGenerator",
     "MLPAutoencoderDiscriminator",
     "MLPDiscriminator",
@@ -60,6 +67,21 @@ def _plain_generator(image: bool, inputs: int, sample_shape: tuple[int, ...]) ->
 def _plain_discriminator(image: bool, width: int) -> nn.Module:
     """The article / MLP discriminator for ``width`` input channels / features."""
     return Discriminator(width) if image else MLPDiscriminator(width)
+
+
+def _dense_image_pair(
+    latent_dim: int, sample_shape: tuple[int, ...], pack: int, energy: str | None
+) -> tuple[nn.Module, nn.Module]:
+    """The fully connected pair for images (``--model mlp`` on image data)."""
+    if energy is not None:
+        raise ValueError(
+            f"model 'mlp' on images has no autoencoder discriminator for energy={energy!r}; "
+            "use the article's model (--model article) with ebgan or began"
+        )
+    width = pack
+    for size in sample_shape:
+        width *= size
+    return ImageMLPGenerator(latent_dim, sample_shape), ImageMLPDiscriminator(width)
 
 
 def build_models(
@@ -94,8 +116,12 @@ def build_models(
         kind = "article" if len(sample_shape) == 3 else "mlp"
     if kind == "article" and not image:
         raise ValueError(f"model 'article' needs (C, 28, 28) images, got samples of {sample_shape}")
+    if kind == "mlp" and image:
+        return _dense_image_pair(latent_dim, sample_shape, pack, energy)
     if kind == "mlp" and len(sample_shape) != 1:
-        raise ValueError(f"model 'mlp' needs vectors, got samples of shape {sample_shape}")
+        raise ValueError(
+            f"model 'mlp' needs vectors or (C, 28, 28) images, got samples of {sample_shape}"
+        )
     if not MODELS[kind].conditional:
         return _plain_pair(image, latent_dim, sample_shape, pack, energy)
     return _conditional_pair(

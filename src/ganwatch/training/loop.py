@@ -15,6 +15,7 @@ the per-step numbers are written into a device tensor that is copied to the host
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -99,9 +100,10 @@ class _Epochs:
         monitor: Monitor,
         checkpoint: Path,
         progress: Progress,
+        on_epoch: Callable[[TrainingState], None] | None = None,
     ) -> None:
         self.config, self.dataset, self.state, self.monitor = config, dataset, state, monitor
-        self.checkpoint, self.progress = checkpoint, progress
+        self.checkpoint, self.progress, self.on_epoch = checkpoint, progress, on_epoch
         device, n = dataset.data.device, len(dataset)
         self.batches = [(i, min(i + config.batch_size, n)) for i in range(0, n, config.batch_size)]
         self.keys = state.recipe.record_keys
@@ -153,6 +155,8 @@ class _Epochs:
         verdict = self.monitor.end_epoch(
             generator=evaluation_generator(state), extra=extra, preview=preview
         )
+        if self.on_epoch is not None:
+            self.on_epoch(state)
         if state.epoch % self.config.checkpoint_every == 0 or state.epoch == self.config.epochs:
             save_checkpoint(self.checkpoint, state_dict(state, self.config))
         self.progress.set(dict(zip(self.keys, rows.mean(axis=0).tolist(), strict=True)))
@@ -187,9 +191,11 @@ def run_training(
     run_id: int | None = None,
     name: str | None = None,
     quiet: bool = False,
+    on_epoch: Callable[[TrainingState], None] | None = None,
 ) -> TrainResult:
     """Train a new run of ``config`` named ``name`` on ``dataset``, or continue run ``run_id``
-    from its checkpoint, up to ``config.epochs``.
+    from its checkpoint, up to ``config.epochs``. ``on_epoch(state)`` is called after each
+    epoch is recorded and diagnosed (the validation corpus judges the generator there).
 
     The models are built before the run is created, so a recipe that cannot be built leaves
     no run behind. An exception or Ctrl-C keeps the steps already taken, marks the run
@@ -225,7 +231,7 @@ def run_training(
         config.epochs * n_batches, state.epoch * n_batches, quiet, f"run {monitor.run_id}"
     )
     monitor.on_verdict = lambda new, old: progress.write(verdict_line(monitor.run_id, new, old))
-    epochs = _Epochs(config, dataset, state, monitor, checkpoint_path(run_dir), progress)
+    epochs = _Epochs(config, dataset, state, monitor, checkpoint_path(run_dir), progress, on_epoch)
     try:
         status, ending = epochs.run()
     except BaseException as exc:
@@ -240,10 +246,16 @@ def run_training(
 
 
 def train(
-    config: TrainConfig, store: RunStore, *, name: str | None = None, quiet: bool = False
+    config: TrainConfig,
+    store: RunStore,
+    *,
+    name: str | None = None,
+    quiet: bool = False,
+    on_epoch: Callable[[TrainingState], None] | None = None,
 ) -> TrainResult:
     """Start a new run of ``config`` in ``store`` and train it to the end."""
-    return run_training(config, store, load_training_data(config), name=name, quiet=quiet)
+    dataset = load_training_data(config)
+    return run_training(config, store, dataset, name=name, quiet=quiet, on_epoch=on_epoch)
 
 
 def resume(

@@ -32,6 +32,7 @@ class Recipe:
     pair: PlainPair
     stabilizers: tuple[Stabilizer, ...]
     d_steps: int = 1
+    g_steps: int = 1
     total_steps: int = 1  # generator steps in the whole run (instance noise anneals over them)
 
     @property
@@ -93,5 +94,6 @@ def build_recipe(
         pair=pair,
         stabilizers=build_stabilizers(config.stabilize, total_steps),
         d_steps=discriminator_steps(config.loss, config.d_steps),
+        g_steps=config.g_steps,
         total_steps=max(1, total_steps),
     )

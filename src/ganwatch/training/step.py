@@ -165,10 +165,12 @@ def train_step(
     autocast: contextlib.AbstractContextManager,
     step: int = 0,
 ) -> Records:
-    """One generator step with its ``recipe.d_steps`` discriminator steps; returns its record.
+    """One training step: ``recipe.d_steps`` discriminator updates, then ``recipe.g_steps``
+    generator updates; returns its record.
 
-    With several D steps the discriminator's numbers are their average; ``loss/aux`` is D's and
-    G's auxiliary losses added. ``step`` (the run's generator step) sets the instance noise.
+    With several D (G) updates the discriminator's (generator's) numbers are their average;
+    ``loss/aux`` is D's and G's auxiliary losses added. ``step`` (the run's step) sets the
+    instance noise.
     """
     discriminator = state.discriminator
     discriminator.requires_grad_(True)
@@ -192,6 +194,11 @@ def train_step(
         opponent = stabilizer.opponent(opponent, state.opt_d, look_ahead_update)
     # The generator step needs gradients through D, not for D's weights.
     discriminator.requires_grad_(False)
-    g_record = generator_update(state, recipe, opponent, real, real_labels, autocast, step)
+    g_record: Records = {}
+    for _ in range(recipe.g_steps):
+        g_record = _add(
+            g_record, generator_update(state, recipe, opponent, real, real_labels, autocast, step)
+        )
+    g_record = {k: v / recipe.g_steps for k, v in g_record.items()}
     discriminator.requires_grad_(True)
     return {**_add(d_record, g_record), "grad/g": grad_norm(state.generator)}

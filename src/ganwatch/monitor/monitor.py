@@ -37,11 +37,11 @@ import torch
 from ganwatch.catalog import FAILURE_KINDS
 from ganwatch.catalog.keys import step_key_names
 from ganwatch.diagnose import History, Verdict, diagnose, found_kinds, steady_verdict
-from ganwatch.metrics.suite import MetricSuite
+from ganwatch.metrics.bands import Bands
+from ganwatch.monitor.measure import Measurement, png_to_array
 from ganwatch.store import RunStore
 
 STEP_KEYS = step_key_names()
-DEFAULT_EVAL_SAMPLES = {"cuda": 2048, "cpu": 512}
 
 
 class Monitor:
@@ -97,7 +97,10 @@ class Monitor:
         self.data_dir = data_dir
         self.on_verdict = on_verdict
         self._reference_source = reference
-        self._reference: MetricSuite | None = None
+        self.measurement = Measurement(
+            reference, eval_samples=eval_samples, ndb_every=ndb_every, data_dir=data_dir
+        )
+        self._bands: Bands | None = self._recorded_bands()
         self._pending: list[tuple] = []  # per-step values, tensors kept as they are
         self._history: list[dict[str, float]] = self._recorded_history()
         self._nonfinite_step: int | None = None
@@ -188,63 +191,29 @@ class Monitor:
         self._history.append({"epoch": self.epoch, "step": self.step, **values})
         return self._diagnose()
 
-    def _due(self) -> bool:
-        return self._reference_source is not None and self.epoch % self.eval_every == 0
-
     def _measure(
         self, samples: Any, generator: torch.nn.Module | None, latent_dim: int | None
     ) -> dict[str, float]:
-        if samples is None:
-            if generator is None:
-                return {}
-            samples = self._draw(generator, latent_dim)
-        reference = self._prepared_reference()
-        values, ndb = reference.measure(samples)
+        values, ndb = self.measurement.measure(samples, generator, latent_dim, self._record_bands)
         if ndb is not None:
             from ganwatch.metrics.ndb_plot import ndb_chart
 
-            png = ndb_chart(ndb)
-            self.store.save_image(self.run_id, "ndb", self.epoch, self.step, _png_to_array(png))
+            png = png_to_array(ndb_chart(ndb))
+            self.store.save_image(self.run_id, "ndb", self.epoch, self.step, png)
         return values
 
-    def _draw(self, generator: torch.nn.Module, latent_dim: int | None) -> torch.Tensor:
-        latent_dim = latent_dim or getattr(generator, "latent_dim", None)
-        if latent_dim is None:
-            raise ValueError(
-                "end_epoch(generator=...) needs latent_dim= (or a generator "
-                "with a latent_dim attribute)"
-            )
-        device = next(generator.parameters()).device
-        n = self.eval_samples or DEFAULT_EVAL_SAMPLES.get(device.type, 512)
-        rng = torch.Generator(device=device).manual_seed(12345)
-        with torch.no_grad():
-            return torch.cat(
-                [
-                    generator(
-                        torch.randn(min(512, n - i), latent_dim, device=device, generator=rng)
-                    )
-                    .float()
-                    .cpu()
-                    for i in range(0, n, 512)
-                ]
-            )
+    def _record_bands(self, bands: Bands) -> None:
+        """Keep what held-out real data scores, for the detectors and for replays."""
+        self._bands = bands
+        self.store.log_event(self.run_id, "reference", bands.to_dict(), step=self.step)
 
-    def _prepared_reference(self) -> MetricSuite:
-        """The metric suite of the reference, prepared on first use (a dataset name is loaded;
-        a ganwatch Dataset or a name also tells which classifier and toy modes apply)."""
-        if self._reference is None:
-            source, dataset = self._reference_source, None
-            if isinstance(source, str):
-                from ganwatch.data import load_dataset
+    def _recorded_bands(self) -> Bands | None:
+        """The bands a resumed run recorded last (None before its first evaluation)."""
+        events = self.store.events(self.run_id, "reference")
+        return Bands.from_dict(events[-1]["payload"]) if events else None
 
-                dataset = source
-                source = load_dataset(source, data_dir=self.data_dir).data
-            elif hasattr(source, "data") and hasattr(source, "kind"):  # a ganwatch Dataset
-                dataset, source = source.name, source.data
-            self._reference = MetricSuite.prepare(
-                source, dataset=dataset, data_dir=self.data_dir, ndb_every=self.ndb_every
-            )
-        return self._reference
+    def _due(self) -> bool:
+        return self._reference_source is not None and self.epoch % self.eval_every == 0
 
     def _diagnose(self) -> Verdict:
         """The reported verdict: the detectors' one for this epoch, steadied by hysteresis.
@@ -253,7 +222,7 @@ class Monitor:
         changes, so a held verdict's unconfirmed kind (``raw_kind``) is on record too;
         ``on_verdict`` hears only changes of the reported kind.
         """
-        history = History.from_records(self._history, self._nonfinite_step)
+        history = History.from_records(self._history, self._nonfinite_step, self._bands)
         raw = diagnose(history, config=self.config)
         self._found.append(raw.kind)
         previous = self.verdict
@@ -334,12 +303,3 @@ def _to_float(value: Any) -> float:
     if isinstance(value, torch.Tensor):
         return float(value.detach().float().item())
     return float(value)
-
-
-def _png_to_array(png: bytes) -> np.ndarray:
-    import io
-
-    from PIL import Image
-
-    with Image.open(io.BytesIO(png)) as image:
-        return np.asarray(image.convert("RGB"))

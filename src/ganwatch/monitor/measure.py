@@ -1,0 +1,119 @@
+"""What the Monitor measures after an epoch, against a reference prepared once.
+
+The reference (a dataset name, a ganwatch Dataset, or an array of real samples) becomes a
+:class:`~ganwatch.metrics.suite.MetricSuite` on first use. Samples come from the loop, or are
+drawn from the generator with fixed noise. The first measurement at a sample count also
+measures held-out real data at that count (the bands the detectors judge against) and hands
+them to ``on_bands`` to be recorded.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from ganwatch.metrics.bands import Bands
+from ganwatch.metrics.suite import MetricSuite
+
+#: Generated samples measured per evaluation when the caller does not say.
+DEFAULT_EVAL_SAMPLES = {"cuda": 2048, "cpu": 512}
+_DRAW_BATCH = 512
+
+
+def _say(text: str) -> None:
+    print(f"ganwatch: {text}", file=sys.stderr, flush=True)
+
+
+class Measurement:
+    """The reference side of a run's metrics, and how one epoch's samples are measured."""
+
+    def __init__(
+        self,
+        reference: Any,
+        *,
+        eval_samples: int | None = None,
+        ndb_every: int = 5,
+        data_dir: str | None = None,
+        say: Callable[[str], None] = _say,
+    ) -> None:
+        self.source, self.eval_samples = reference, eval_samples
+        self.ndb_every, self.data_dir, self.say = ndb_every, data_dir, say
+        self.suite: MetricSuite | None = None
+        self.bands: Bands | None = None
+
+    def prepared(self) -> MetricSuite:
+        """The metric suite of the reference, prepared on first use (a dataset name is loaded;
+        a ganwatch Dataset or a name also tells which classifier and toy modes apply)."""
+        if self.suite is None:
+            source, dataset = self.source, None
+            if isinstance(source, str):
+                from ganwatch.data import load_dataset
+
+                dataset = source
+                source = load_dataset(source, data_dir=self.data_dir).data
+            elif hasattr(source, "data") and hasattr(source, "kind"):  # a ganwatch Dataset
+                dataset, source = source.name, source.data
+            self.suite = MetricSuite.prepare(
+                source, dataset=dataset, data_dir=self.data_dir, ndb_every=self.ndb_every
+            )
+        return self.suite
+
+    def measure(
+        self,
+        samples: Any,
+        generator: torch.nn.Module | None,
+        latent_dim: int | None,
+        on_bands: Callable[[Bands], None],
+    ) -> tuple[dict[str, float], Any]:
+        """The epoch's metric values and NDB result (empty without samples or a generator)."""
+        if samples is None:
+            if generator is None:
+                return {}, None
+            samples = self.draw(generator, latent_dim)
+        first = self.suite is None
+        started = time.perf_counter()
+        if first:
+            self.say("preparing the reference data for the metrics (once per run) ...")
+        suite = self.prepared()
+        n = suite.evaluation_count(len(samples))
+        bands = suite.band(n)
+        if bands is not None and bands != self.bands:
+            self.bands = bands
+            on_bands(bands)
+        values, ndb = suite.measure(samples[:n])
+        if first:
+            self.say(f"reference ready in {time.perf_counter() - started:.1f} s")
+        return values, ndb
+
+    def draw(self, generator: torch.nn.Module, latent_dim: int | None) -> torch.Tensor:
+        """Evaluation samples from fixed noise (the same every epoch), on the CPU."""
+        latent_dim = latent_dim or getattr(generator, "latent_dim", None)
+        if latent_dim is None:
+            raise ValueError(
+                "end_epoch(generator=...) needs latent_dim= (or a generator "
+                "with a latent_dim attribute)"
+            )
+        device = next(generator.parameters()).device
+        n = self.eval_samples or DEFAULT_EVAL_SAMPLES.get(device.type, 512)
+        rng = torch.Generator(device=device).manual_seed(12345)
+        parts = []
+        with torch.no_grad():
+            for start in range(0, n, _DRAW_BATCH):
+                size = min(_DRAW_BATCH, n - start)
+                noise = torch.randn(size, latent_dim, device=device, generator=rng)
+                parts.append(generator(noise).float().cpu())
+        return torch.cat(parts)
+
+
+def png_to_array(png: bytes) -> np.ndarray:
+    """A PNG's pixels as an RGB array (what the store saves)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as image:
+        return np.asarray(image.convert("RGB"))

@@ -1,0 +1,61 @@
+"""``ganwatch validate``: build the corpus, tune the thresholds, report the accuracy."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ganwatch.validation.corpus import RECIPES, SEEDS, recipe
+
+
+def _names(text: str | None) -> list[str] | None:
+    return None if text is None else [part.strip() for part in text.split(",") if part.strip()]
+
+
+def validate(
+    action: str,
+    out: str,
+    *,
+    jobs: int = 1,
+    recipes: str | None = None,
+    seeds: str | None = None,
+    data_dir: str | None = None,
+    write_docs: str | None = None,
+) -> int:
+    """Run one ``ganwatch validate`` action on the corpus in ``out``; the exit code."""
+    if action == "build":
+        from ganwatch.validation.runner import build_corpus
+
+        chosen = [recipe(name) for name in _names(recipes) or [r.name for r in RECIPES]]
+        try:
+            seed_list = [int(s) for s in _names(seeds) or SEEDS]
+        except ValueError:
+            raise ValueError(f"--seeds: expected comma-separated integers, got {seeds!r}") from None
+        runs = build_corpus(out, chosen, seed_list, jobs=jobs, data_dir=data_dir)
+        print(f"corpus: {len(runs)} runs in {Path(out)}")
+        return 0
+    if action == "tune":
+        from ganwatch.validation.corpus import CALIBRATION
+        from ganwatch.validation.report import half, score_runs
+        from ganwatch.validation.runner import read_corpus
+        from ganwatch.validation.score import summarise
+        from ganwatch.validation.tune import changed, tune
+
+        calibration = half(read_corpus(Path(out)), CALIBRATION)
+        if not calibration:
+            raise ValueError(f"{out}: no calibration runs; build the corpus first")
+        best, _ = tune(lambda t: summarise(score_runs(out, calibration, t)))
+        print("tuned thresholds (put them into src/ganwatch/diagnose/thresholds.py):")
+        for name, value in changed(best).items():
+            print(f"  {name} = {value:g}")
+        return 0
+    from ganwatch.validation.report import report, write_into
+
+    command = "ganwatch validate report --out " + str(out)
+    section = report(out, command=command + (f" --write-docs {write_docs}" if write_docs else ""))
+    if write_docs:
+        write_into(Path(write_docs), section)
+        print(f"wrote the validation section of {write_docs}", file=sys.stderr)
+    else:
+        print(section)
+    return 0

@@ -1,0 +1,138 @@
+"""The corpus builder, the replay of its runs, the scoring and the report, on a tiny corpus."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from ganwatch.diagnose import DEFAULT, Verdict
+from ganwatch.diagnose.replay import replay_run
+from ganwatch.store import RunStore
+from ganwatch.validation.corpus import CALIBRATION, HELD_OUT, RECIPES, Recipe, split_of
+from ganwatch.validation.report import report, score_runs, write_into
+from ganwatch.validation.runner import CORPUS_FILE, build_corpus, read_corpus
+from ganwatch.validation.score import Scored, summarise
+from ganwatch.validation.tune import changed, tune
+
+TINY = (
+    Recipe(
+        "ring-tiny",
+        "healthy",
+        {
+            "dataset": "ring",
+            "latent_dim": 2,
+            "batch_size": 128,
+            "train_size": 2048,
+            "epochs": 3,
+            "lr": 1e-3,
+        },
+    ),
+    Recipe(
+        "ring-tiny-nan",
+        "divergence",
+        {
+            "dataset": "ring",
+            "latent_dim": 2,
+            "batch_size": 128,
+            "train_size": 2048,
+            "epochs": 3,
+            "loss": "lsgan",
+            "lr": 1.0,
+        },
+    ),
+)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    out = tmp_path_factory.mktemp("corpus")
+    return out, build_corpus(out, TINY, (0, 1))
+
+
+def test_every_recipe_builds_and_seeds_split_in_halves() -> None:
+    from ganwatch.config import build_config
+
+    for recipe in RECIPES:
+        build_config(recipe.config(0))  # every recipe is a valid configuration
+    assert [split_of(s) for s in (0, 1, 2, 3)] == [CALIBRATION, HELD_OUT, CALIBRATION, HELD_OUT]
+    assert len(RECIPES) * 4 >= 60
+
+
+def test_the_build_judges_every_epoch_and_resumes(corpus) -> None:
+    out, runs = corpus
+    assert sorted((r.recipe, r.seed, r.split) for r in runs) == [
+        ("ring-tiny", 0, CALIBRATION),
+        ("ring-tiny", 1, HELD_OUT),
+        ("ring-tiny-nan", 0, CALIBRATION),
+        ("ring-tiny-nan", 1, HELD_OUT),
+    ]
+    healthy = next(r for r in runs if r.recipe == "ring-tiny")
+    assert healthy.status == "finished" and sorted(healthy.truths) == [1, 2, 3]
+    nan = next(r for r in runs if r.recipe == "ring-tiny-nan")
+    assert nan.status == "diverged" and nan.truths[max(nan.truths)].label == "divergence"
+    lines = (out / CORPUS_FILE).read_text().splitlines()
+    assert build_corpus(out, TINY, (0, 1)) and (out / CORPUS_FILE).read_text().splitlines() == lines
+    assert read_corpus(out)[0].truths == runs[0].truths  # what was written reads back
+
+
+def test_a_replay_gives_the_verdicts_the_monitor_recorded(corpus) -> None:
+    out, runs = corpus
+    with RunStore(out / "store", read_only=True) as store:
+        for run in runs:
+            replayed = replay_run(store, run.run_id)
+            stored = [Verdict.from_dict(e["payload"]) for e in store.events(run.run_id, "verdict")]
+            by_epoch = {v.epoch: v for v in stored}
+            last = None
+            for verdict in replayed:
+                last = by_epoch.get(verdict.epoch, last)  # events are stored on changes only
+                assert (verdict.kind, verdict.found_kind) == (last.kind, last.found_kind)
+
+
+def test_scoring_by_hand() -> None:
+    runs = [
+        Scored(
+            "a",
+            "r",
+            ["healthy", "healthy", "mode_collapse", "mode_collapse"],
+            ["warming_up", "healthy", "healthy", "mode_collapse"],
+        ),
+        Scored(
+            "b",
+            "r",
+            ["healthy", "undecided", "convergence_failure"],
+            ["mode_collapse", "convergence_failure", "convergence_failure"],
+        ),
+    ]
+    summary = summarise(runs)
+    assert (summary.decisive, summary.agree) == (6, 3)
+    assert (summary.false_alarms, summary.healthy_evaluations) == (1, 3)
+    assert (summary.runs_scored, summary.runs_agree) == (2, 2)
+    assert summary.delays == [1, 0] and summary.missed == 0  # collapse from 3rd, seen at 4th
+    assert summary.confusion[("healthy", "mode_collapse")] == 1
+
+
+def test_report_and_tuning_read_the_corpus(corpus, tmp_path) -> None:
+    out, runs = corpus
+    text = report(out, command="ganwatch validate report --out X")
+    assert "ganwatch validate report --out X" in text
+    assert "| verdict at the end agrees with the truth |" in text
+    assert "| ring-tiny-nan | divergence | 1 |" in text
+    doc = tmp_path / "doc.md"
+    doc.write_text("before\n<!-- validation:start -->\nold\n<!-- validation:end -->\nafter\n")
+    write_into(doc, "new")
+    assert (
+        doc.read_text()
+        == "before\n<!-- validation:start -->\nnew\n<!-- validation:end -->\nafter\n"
+    )
+    calibration = [r for r in runs if r.split == CALIBRATION]
+    seen = Counter()
+
+    def score(thresholds):
+        seen["calls"] += 1
+        return summarise(score_runs(out, calibration, thresholds))
+
+    best, summary = tune(score, search={"realism_low": (0.3, 0.5)}, passes=1, say=lambda _: None)
+    assert seen["calls"] == 2 and summary.runs == 2
+    assert set(changed(best)) <= {"realism_low"}
+    assert DEFAULT.realism_low in (0.3, 0.5)
