@@ -37,7 +37,7 @@ TRAINING_KEYS = ("loss/g", "loss/d_real", "loss/d_fake", "grad/g", "grad/d")
 # Assumed number of classes when "metric/classes" was not recorded (MNIST-like data).
 DEFAULT_CLASSES = 10.0
 #: The signals that say the samples are far from the data (they outrank collapse).
-FAR_FROM_DATA = frozenset({"unrealistic", "low_quality"})
+FAR_FROM_DATA = frozenset({"unrealistic", "low_quality", "fid_far"})
 
 
 # ---- shared quantities ----------------------------------------------------------------------
@@ -263,6 +263,7 @@ def detect_convergence_failure(h: History, t: Thresholds = DEFAULT) -> Finding |
     g, d_sum = h.get("loss/g"), h.get("loss/d_real") + h.get("loss/d_fake")
     degenerate = all_of(compare(g, "<", t.zero_loss), compare(d_sum, "<", t.zero_loss))
     fid_thr = relative(h, "metric/fid", t.fid_ratio, t.fid_fallback)
+    far_thr = relative(h, "metric/fid", t.fid_far_ratio, t.fid_far_fallback)
     hits = [
         crossing(
             h,
@@ -281,6 +282,15 @@ def detect_convergence_failure(h: History, t: Thresholds = DEFAULT) -> Finding |
             "low_quality",
             t.weight_strong,
             "Few samples lie within 3 sigma of any mode.",
+        ),
+        crossing(
+            h,
+            "metric/fid",
+            ">",
+            far_thr,
+            "fid_far",
+            t.weight_strong,
+            "FID is many times real data's at this sample count: far from the data.",
         ),
         crossing(
             h,

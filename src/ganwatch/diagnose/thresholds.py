@@ -65,6 +65,10 @@ class Thresholds:
     toy_min_quality: float = _t(0.5, "collapse (toy): ... while high_quality >= this")
 
     # Convergence failure.
+    fid_far_ratio: float = _t(
+        40.0, "convergence failure: FID > this x real data's FID (far from the data)"
+    )
+    fid_far_fallback: float = _t(500.0, "... without real-data bands: FID > this")
     fid_ratio: float = _t(10.0, "convergence failure: FID > this x real data's FID, not falling")
     fid_fallback: float = _t(50.0, "... without real-data bands: FID > this")
     fid_window: int = _t(3, "FID evaluations compared to decide 'not improving'")

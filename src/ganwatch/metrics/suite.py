@@ -9,7 +9,7 @@ Monitor calls :meth:`MetricSuite.measure` after epochs; ``ganwatch metrics`` cal
 What is measured, by kind of data (:func:`~ganwatch.metrics.inputs.data_kind`): 1-channel
 28x28 images get classes (``classes_covered``, ``classes``, ``class_kl``), precision, recall,
 density, coverage and FID in the classifier's feature space, NDB on pixels (every
-``ndb_every`` measurements) and diversity; Stacked MNIST (3x28x28) gets its 1,000-mode count
+``with_ndb`` measurements) and diversity; Stacked MNIST (3x28x28) gets its 1,000-mode count
 and KL and diversity; 2-D points of a known mixture get the modes captured, the share of
 samples on a mode and the mode KL; anything else, as rows, gets precision, recall, density,
 coverage, FID and diversity on the rows as they are.
@@ -68,10 +68,8 @@ class MetricSuite:
     held_out: torch.Tensor | None = None  # real rows outside the reference, for the bands
     dataset: str | None = None
     data_dir: str | None = None
-    ndb_every: int = 5
     seed: int = 0
     _cache: dict[str, Any] = field(default_factory=dict)
-    _measured: int = 0
 
     @classmethod
     def prepare(
@@ -80,7 +78,6 @@ class MetricSuite:
         *,
         dataset: str | None = None,
         data_dir: str | None = None,
-        ndb_every: int = 5,
         seed: int = 0,
         limit: int | None = REFERENCE_LIMIT,
         held_out: int = HELD_OUT_LIMIT,
@@ -101,7 +98,7 @@ class MetricSuite:
         if pool is not None and len(pool) == 0:
             pool = None
         kind = data_kind(tuple(data.shape[1:]), dataset)
-        return cls(kind, kept, pool, dataset, data_dir, ndb_every, seed)
+        return cls(kind, kept, pool, dataset, data_dir, seed)
 
     # -- reference-side state, computed on first use ------------------------------------
     def _cached(self, key: str, make: Callable[[], Any]) -> Any:
@@ -280,11 +277,9 @@ class MetricSuite:
             values["metric/ndb_k"] = float(ndb.ndb_k)
         return values, ndb
 
-    def measure(self, samples: Any) -> tuple[dict[str, float], Any]:
-        """The ``metric/...`` values for ``samples`` (NDB every ``ndb_every`` measurements)
-        and the NDB result when NDB ran."""
-        self._measured += 1
-        return self.values(self.view(samples), (self._measured - 1) % self.ndb_every == 0)
+    def measure(self, samples: Any, with_ndb: bool = True) -> tuple[dict[str, float], Any]:
+        """The ``metric/...`` values for ``samples`` and the NDB result when NDB ran."""
+        return self.values(self.view(samples), with_ndb)
 
     # -- what real data itself scores -------------------------------------------------
     def evaluation_count(self, n: int) -> int:

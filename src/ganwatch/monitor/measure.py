@@ -9,6 +9,7 @@ them to ``on_bands`` to be recorded.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import sys
 import time
@@ -46,6 +47,7 @@ class Measurement:
         self.ndb_every, self.data_dir, self.say = ndb_every, data_dir, say
         self.suite: MetricSuite | None = None
         self.bands: Bands | None = None
+        self.measured = 0
 
     def prepared(self) -> MetricSuite:
         """The metric suite of the reference, prepared on first use (a dataset name is loaded;
@@ -59,9 +61,7 @@ class Measurement:
                 source = load_dataset(source, data_dir=self.data_dir).data
             elif hasattr(source, "data") and hasattr(source, "kind"):  # a ganwatch Dataset
                 dataset, source = source.name, source.data
-            self.suite = MetricSuite.prepare(
-                source, dataset=dataset, data_dir=self.data_dir, ndb_every=self.ndb_every
-            )
+            self.suite = shared_suite(source, dataset, self.data_dir)
         return self.suite
 
     def measure(
@@ -86,7 +86,8 @@ class Measurement:
         if bands is not None and bands != self.bands:
             self.bands = bands
             on_bands(bands)
-        values, ndb = suite.measure(samples[:n])
+        values, ndb = suite.measure(samples[:n], self.measured % self.ndb_every == 0)
+        self.measured += 1
         if first:
             self.say(f"reference ready in {time.perf_counter() - started:.1f} s")
         return values, ndb
@@ -109,6 +110,24 @@ class Measurement:
                 noise = torch.randn(size, latent_dim, device=device, generator=rng)
                 parts.append(generator(noise).float().cpu())
         return torch.cat(parts)
+
+
+_SHARED: dict[tuple, MetricSuite] = {}
+_SHARED_LIMIT = 4  # suites kept per process (each holds up to ~18,000 real samples)
+
+
+def shared_suite(data: Any, dataset: str | None, data_dir: str | None) -> MetricSuite:
+    """The suite of one reference, prepared once per process: runs that measure against the
+    same real data (a sweep's cells, a reproduce's presets, a test session) share the
+    classifier, the bins, the features and the bands. Keyed by the data's content."""
+    x = torch.as_tensor(data).detach().cpu().contiguous()
+    digest = hashlib.sha1(x.numpy().tobytes()).hexdigest()
+    key = (dataset, data_dir, tuple(x.shape), str(x.dtype), digest)
+    if key not in _SHARED:
+        if len(_SHARED) >= _SHARED_LIMIT:
+            _SHARED.pop(next(iter(_SHARED)))
+        _SHARED[key] = MetricSuite.prepare(x, dataset=dataset, data_dir=data_dir)
+    return _SHARED[key]
 
 
 def png_to_array(png: bytes) -> np.ndarray:

@@ -18,10 +18,11 @@ from ganwatch.validation.score import Summary
 
 #: The fields tuned, and the values each may take.
 SEARCH: Mapping[str, Sequence[float]] = {
-    "realism_low": (0.2, 0.3, 0.4, 0.5, 0.6, 0.7),
+    "realism_low": (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8),
     "realism_healthy": (0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
-    "collapse_coverage_ratio": (0.2, 0.3, 0.4, 0.5, 0.6, 0.7),
-    "healthy_coverage_ratio": (0.3, 0.4, 0.5, 0.6, 0.7, 0.8),
+    "collapse_coverage_ratio": (0.05, 0.1, 0.15, 0.2, 0.3, 0.5),
+    "healthy_coverage_ratio": (0.1, 0.15, 0.2, 0.3, 0.4, 0.6),
+    "fid_far_ratio": (15.0, 20.0, 30.0, 40.0, 60.0, 100.0),
     "collapse_class_kl": (0.2, 0.3, 0.5, 0.8, 1.2),
     "healthy_class_kl": (0.05, 0.1, 0.15, 0.2, 0.3),
     "fid_ratio": (3.0, 5.0, 10.0, 20.0, 40.0),
