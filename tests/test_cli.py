@@ -94,9 +94,20 @@ def test_bad_train_input_names_the_flag(tmp_path, capsys, argv, message):
 
 
 def test_unknown_run_is_a_clear_error(tmp_path, capsys):
+    from ganwatch.store import RunStore
+
+    RunStore(tmp_path).close()  # a store without that run
     assert main(["show", "nope", "--store", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "nope" in err and "runs.sqlite" in err
+
+
+def test_reading_a_missing_store_says_where_and_creates_nothing(tmp_path, capsys):
+    where = tmp_path / "elsewhere"
+    for command in (["runs"], ["show", "1"], ["diagnose", "1"], ["export", "1", "--out", "x"]):
+        assert main([*command, "--store", str(where)]) == 2, command
+        assert f"no run store at {where}" in capsys.readouterr().err
+    assert not where.exists()
 
 
 def test_missing_data_names_files_and_folder(tmp_path, capsys):

@@ -131,19 +131,19 @@ def test_export_unknown_run(store: RunStore, tmp_path: Path) -> None:
 def test_runs_table(store: RunStore) -> None:
     _fill_run(store, epochs=1, name="mnist-dcgan")
     store.create_run("toy-ring", {"dataset": "ring8"})
-    table = runs_table(store.list_runs())
+    table = runs_table(store, store.list_runs())
     lines = table.splitlines()
     assert lines[0].split() == ["ID", "NAME", "STATUS", "PRESET", "DATASET", "EPOCHS", "CREATED"]
     assert len(lines) == 3
     assert "toy-ring" in lines[1] and "running" in lines[1] and "ring8" in lines[1]
     assert lines[1].split()[3] == "-"  # no preset in its config
-    assert lines[2].split()[:6] == ["1", "mnist-dcgan", "finished", "mnist", "mnist", "1"]
+    assert lines[2].split()[:6] == ["1", "mnist-dcgan", "finished", "mnist", "mnist", "1/1"]
     # Columns line up: every row starts its NAME column at the same offset.
     assert (
         len({line.index(name) for line, name in zip(lines, ["NAME", "toy", "mnist"], strict=True)})
         == 1
     )
-    assert runs_table([]) == "(no runs)"
+    assert runs_table(store, []) == "(no runs)"
 
 
 def test_run_summary(store: RunStore) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import ganwatch.monitor as monitor_module
+import ganwatch.monitor.monitor as monitor_module
 import ganwatch.training.loop as loop_module
 from ganwatch.cli import main
 from ganwatch.config import build_config

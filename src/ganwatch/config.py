@@ -124,7 +124,10 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
             raise ConfigError(
                 f"--config: {path} has unknown key {key!r}; valid keys: {', '.join(FIELD_NAMES)}"
             )
-        out[name] = value
+        try:
+            out[name] = _coerce(name, value)
+        except ConfigError as exc:
+            raise ConfigError(f"--config: {path}: key {key!r}: {exc}") from None
     return out
 
 

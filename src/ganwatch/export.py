@@ -117,7 +117,9 @@ def _plot_losses(run: RunInfo, epochs: Sequence[Mapping[str, Any]], path: Path) 
             axes.plot(xs, ys, label=label, marker=marker, markersize=3)
     axes.set_xlabel("Epoch")
     axes.set_ylabel("Loss")
-    axes.set_title(f"{run.name} (run {run.id}): losses per epoch")
+    # matplotlib reads $...$ as mathematics: a run name's dollar signs are shown as typed
+    name = run.name.replace("$", r"\$")
+    axes.set_title(f"{name} (run {run.id}): losses per epoch")
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.grid(alpha=0.3)
     axes.legend()
@@ -185,7 +187,14 @@ def _config_cell(config: Mapping[str, Any], key: str) -> str:
     return "-" if value is None else str(value)
 
 
-def runs_table(runs: Sequence[RunInfo]) -> str:
+def _epochs_cell(store: RunStore, run: RunInfo) -> str:
+    """Epochs recorded, and of how many when the config says (a user's loop may not)."""
+    done = len(store.epoch_metrics(run.id))
+    planned = run.config.get("epochs")
+    return f"{done}/{planned}" if isinstance(planned, int) else str(done)
+
+
+def runs_table(store: RunStore, runs: Sequence[RunInfo]) -> str:
     """A fixed-width table of runs for ``ganwatch runs``, one line per run, widths fitted."""
     if not runs:
         return "(no runs)"
@@ -193,10 +202,10 @@ def runs_table(runs: Sequence[RunInfo]) -> str:
         (
             str(run.id),
             run.name,
-            run.status,
+            store.live_status(run),
             _config_cell(run.config, "preset"),
             _config_cell(run.config, "dataset"),
-            _config_cell(run.config, "epochs"),
+            _epochs_cell(store, run),
             _local_time(run.created),
         )
         for run in runs
@@ -235,7 +244,7 @@ def run_summary(store: RunStore, run: RunInfo) -> str:
 
     lines = [
         f"run {run.id}: {run.name}",
-        f"  status:   {run.status}",
+        f"  status:   {store.live_status(run)}",
         f"  created:  {_local_time(run.created)}",
         f"  updated:  {_local_time(run.updated)}",
         f"  finished: {_local_time(run.finished)}",
@@ -263,12 +272,23 @@ def run_summary(store: RunStore, run: RunInfo) -> str:
         lines.append(f"events (last {len(shown)} of {len(events)}):")
         for event in shown:
             step = "-" if event["step"] is None else str(event["step"])
-            payload = " ".join(f"{k}={_format_value(v)}" for k, v in event["payload"].items())
+            payload = event_text(event["kind"], event["payload"])
             text = f"  {_local_time(event['time'])}  step {step}  {event['kind']}  {payload}"
             lines.append(text.rstrip())
     else:
         lines.append("events: none")
     return "\n".join(lines)
+
+
+def event_text(kind: str, payload: Mapping[str, Any]) -> str:
+    """One readable line of an event's payload (verdicts and bands summarised)."""
+    if kind == "verdict":
+        return f"{payload.get('kind')} (confidence {payload.get('confidence', 0):.2f})"
+    if kind == "reference":
+        return f"real-data bands at {payload.get('n')} samples, {payload.get('draws')} draws"
+    return " ".join(
+        f"{k}={_format_value(v)}" for k, v in payload.items() if not isinstance(v, (dict, list))
+    )
 
 
 def diagnosis_timeline(store: RunStore, run: RunInfo) -> str:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
@@ -29,9 +30,21 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import sqlite3
+
+    from ganwatch.store import StoreVersionError
+
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
+    except BrokenPipeError:
+        # `ganwatch ... | head`: the reader left. Nothing more can be said on stdout.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except (sqlite3.DatabaseError, StoreVersionError) as exc:
+        store = getattr(args, "store", None) or "the run store"
+        print(f"ganwatch: error: {store} could not be read: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(
             "ganwatch: interrupted; what was recorded is kept "

@@ -50,13 +50,49 @@ def train_overrides(args: argparse.Namespace) -> dict:
     return values
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _reading(root: str | None):
+    """The store to read, opened read-only: a read never creates a store, and a missing one
+    is an error that says where ganwatch looked."""
+    from ganwatch.store import RunStore, resolve_store_root
+
+    try:
+        return RunStore(root, read_only=True)
+    except FileNotFoundError:
+        raise ValueError(
+            f"no run store at {resolve_store_root(root)}: train a run first, or name the store "
+            "with --store DIR (or $GANWATCH_STORE)"
+        ) from None
+
+
+def invocation() -> str:
+    """How the user ran ganwatch, so that a suggested command works when pasted: ``ganwatch``
+    when that is on the PATH, else the path they typed (``.venv/bin/ganwatch``), else
+    ``python -m ganwatch``."""
+    import shutil
+    import sys
+
+    typed = sys.argv[0] if sys.argv else ""
+    if Path(typed).name != "ganwatch":
+        return f"{Path(sys.executable).name} -m ganwatch"
+    found = shutil.which("ganwatch")
+    if found and Path(found).resolve() == Path(typed).resolve():
+        return "ganwatch"
+    return typed
+
+
 def _finished_message(result, store) -> str:
+    me = invocation()
     return (
-        f"run {result.run_id} {result.status}: {result.epochs_done} epochs, {result.step} steps\n"
+        f"run {result.run_id} {result.status}: {_count(result.epochs_done, 'epoch')}, "
+        f"{_count(result.step, 'step')}\n"
         f"  store:  {store.db_path}\n"
         f"  images: {result.run_dir}\n"
-        f"  next:   ganwatch show {result.run_id} --store {store.root}   |   "
-        f"ganwatch export {result.run_id} --store {store.root} --out export-{result.run_id}"
+        f"  next:   {me} show {result.run_id} --store {store.root}   |   "
+        f"{me} export {result.run_id} --store {store.root} --out export-{result.run_id}"
     )
 
 
@@ -84,19 +120,17 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 def cmd_runs(args: argparse.Namespace) -> int:
     from ganwatch.export import runs_table
-    from ganwatch.store import RunStore
 
-    with RunStore(args.store) as store:
+    with _reading(args.store) as store:
         runs = store.list_runs()
-        print(runs_table(runs) if runs else f"no runs in {store.db_path}")
+        print(runs_table(store, runs) if runs else f"no runs in {store.db_path}")
     return 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
     from ganwatch.export import run_summary
-    from ganwatch.store import RunStore
 
-    with RunStore(args.store) as store:
+    with _reading(args.store) as store:
         print(run_summary(store, store.get_run(args.run)))
     return 0
 
@@ -139,9 +173,8 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     import json
 
     from ganwatch.export import diagnosis_timeline
-    from ganwatch.store import RunStore
 
-    with RunStore(args.store) as store:
+    with _reading(args.store) as store:
         run = store.get_run(args.run)
         if args.json:
             print(json.dumps([e["payload"] for e in store.events(run.id, "verdict")]))
@@ -166,9 +199,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from ganwatch.export import export_run
-    from ganwatch.store import RunStore
 
-    with RunStore(args.store) as store:
+    with _reading(args.store) as store:
         for path in export_run(store, args.run, Path(args.out)):
             print(path)
     return 0

@@ -37,13 +37,16 @@ def _add_store(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="ganwatch", description="Train GANs and catch their failure modes while they happen."
+        prog="ganwatch",
+        description="Train GANs and catch their failure modes while they happen.",
+        allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"ganwatch {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     train = sub.add_parser(
-        "train",
+        allow_abbrev=False,
+        name="train",
         help="train a GAN and record it in the store",
         description="Train the article's GAN (or the MLP pair on 2-D data).",
     )
@@ -112,21 +115,26 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_store(train)
 
-    resume = sub.add_parser("resume", help="continue a run from its last checkpoint")
+    resume = sub.add_parser(
+        "resume", allow_abbrev=False, help="continue a run from its last checkpoint"
+    )
     resume.add_argument("run", help="run id or name")
     resume.add_argument("--epochs", type=int, help="train to this many epochs instead")
     resume.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_store(resume)
 
-    runs = sub.add_parser("runs", help="list the runs in the store")
+    runs = sub.add_parser("runs", allow_abbrev=False, help="list the runs in the store")
     _add_store(runs)
 
-    show = sub.add_parser("show", help="one run's config, progress and last metrics")
+    show = sub.add_parser(
+        "show", allow_abbrev=False, help="one run's config, progress and last metrics"
+    )
     show.add_argument("run", help="run id or name")
     _add_store(show)
 
     reproduce = sub.add_parser(
-        "reproduce",
+        allow_abbrev=False,
+        name="reproduce",
         help="train and diagnose the article's five experiments and write a markdown report",
     )
     reproduce.add_argument(
@@ -154,13 +162,17 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--quiet", action="store_true", help="no progress bars")
     _add_store(reproduce)
 
-    diagnose = sub.add_parser("diagnose", help="a run's verdicts over time, with evidence")
+    diagnose = sub.add_parser(
+        "diagnose", allow_abbrev=False, help="a run's verdicts over time, with evidence"
+    )
     diagnose.add_argument("run", help="run id or name")
     diagnose.add_argument("--json", action="store_true", help="print the verdict events as JSON")
     _add_store(diagnose)
 
     export = sub.add_parser(
-        "export", help="write a run's metrics CSV, loss chart and grid timeline"
+        allow_abbrev=False,
+        name="export",
+        help="write a run's metrics CSV, loss chart and grid timeline",
     )
     export.add_argument("run", help="run id or name")
     export.add_argument("--out", required=True, metavar="DIR", help="folder to write into")
@@ -174,7 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_sweep_command(sub) -> None:
     sweep = sub.add_parser(
-        "sweep",
+        allow_abbrev=False,
+        name="sweep",
         help="train a grid of configs from a YAML file; rerun to resume; summarise",
         description="Train every cell of the grid in FILE (name, base, grid) as a named run, "
         "skipping cells already done, resuming interrupted ones, then print a summary table "
@@ -204,7 +217,8 @@ def _add_sweep_command(sub) -> None:
 
 def _add_validate_command(sub) -> None:
     validate = sub.add_parser(
-        "validate",
+        allow_abbrev=False,
+        name="validate",
         help="build the labelled corpus of real runs, tune the detectors, report their accuracy",
         description="build: train the corpus's recipes x seeds with an independent judge of "
         "every epoch (resumable); tune: search the thresholds on the calibration half; "
@@ -223,7 +237,8 @@ def _add_validate_command(sub) -> None:
 
 def _add_dashboard_commands(sub) -> None:
     dashboard = sub.add_parser(
-        "dashboard",
+        allow_abbrev=False,
+        name="dashboard",
         help="a live, read-only web view of the store",
         description="Serve the runs list, run pages and comparisons on a local web page that "
         "updates while runs train. It only reads the store.",
@@ -240,7 +255,8 @@ def _add_dashboard_commands(sub) -> None:
     _add_store(dashboard)
 
     report = sub.add_parser(
-        "report",
+        allow_abbrev=False,
+        name="report",
         help="write runs' dashboard views into one offline HTML file",
         description="Write the dashboard's views of one or more runs into a single HTML file "
         "that opens without a server or network (data, scripts and pictures inline).",
@@ -252,7 +268,8 @@ def _add_dashboard_commands(sub) -> None:
 
 def _add_metric_commands(sub) -> None:
     metrics = sub.add_parser(
-        "metrics",
+        allow_abbrev=False,
+        name="metrics",
         help="measure samples against a reference (NDB, PRDC, FID, KID, modes)",
         description="Compare samples with a reference. Inputs are .npy arrays or dataset names "
         "(mnist, mnist:test, ring, ...). Images (N,28,28) or (N,C,28,28) go through "
@@ -280,11 +297,15 @@ def _add_metric_commands(sub) -> None:
     metrics.add_argument("--chart", metavar="PNG", help="ndb: also write the bins chart here")
     metrics.add_argument("--json", action="store_true", help="print one JSON object")
 
-    classifier = sub.add_parser("classifier", help="the feature classifier for image metrics")
+    classifier = sub.add_parser(
+        "classifier", allow_abbrev=False, help="the feature classifier for image metrics"
+    )
     classifier_sub = classifier.add_subparsers(
         dest="classifier_command", required=True, metavar="ACTION"
     )
-    train = classifier_sub.add_parser("train", help="train and cache the MNIST-like classifier")
+    train = classifier_sub.add_parser(
+        "train", allow_abbrev=False, help="train and cache the MNIST-like classifier"
+    )
     train.add_argument(
         "--dataset",
         default="mnist",

@@ -47,6 +47,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(send_body=False)
 
     def _not_allowed(self) -> None:
+        # The request's body is never read, so the connection ends here: a body left in it
+        # must not be parsed as the next request.
+        self.close_connection = True
         self._answer(send_body=True)
 
     do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed
@@ -81,6 +84,9 @@ class DashboardServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    # A page's burst of requests (a compare view loads six runs' grids) must not be reset by
+    # the default listen queue of 5.
+    request_queue_size = 128
 
     def __init__(self, dashboard: Dashboard, host: str, port: int) -> None:
         self.dashboard = dashboard

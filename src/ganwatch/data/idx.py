@@ -17,6 +17,7 @@ import os
 import struct
 import zlib
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -39,17 +40,22 @@ class IdxFormatError(ValueError):
     """An IDX file is damaged or is not an IDX file; the message names the file."""
 
 
-def _load_bytes(path: Path) -> bytes:
-    """Return the file's IDX bytes, gunzipping when the content (not the name) is gzip.
+def _open(path: Path) -> BinaryIO:
+    """The file's IDX byte stream, gunzipped when the content (not the name) is gzip.
 
     Sniffing the magic lets a user decompress ``x.gz`` in place without renaming it, or keep
-    a gzip file without the suffix, and still load it.
+    a gzip file without the suffix, and still load it. The stream is read as far as needed
+    only, so a damaged header is refused before anything is decompressed.
     """
-    raw = path.read_bytes()
-    if not raw.startswith(GZIP_MAGIC):
-        return raw
+    with path.open("rb") as raw:
+        gzipped = raw.read(len(GZIP_MAGIC)) == GZIP_MAGIC
+    return gzip_lib.open(path, "rb") if gzipped else path.open("rb")
+
+
+def _read(path: Path, stream: BinaryIO, size: int) -> bytes:
+    """``size`` bytes of the stream (fewer at its end), naming the file if gzip is corrupt."""
     try:
-        return gzip_lib.decompress(raw)
+        return stream.read(size)
     except (OSError, EOFError, zlib.error) as exc:
         raise IdxFormatError(
             f"{path}: expected a valid gzip stream (the file starts with the gzip magic), "
@@ -83,22 +89,28 @@ def _parse_header(path: Path, data: bytes) -> tuple[np.dtype, tuple[int, ...], i
 def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     """Load an IDX file (gzip or raw) into a writable, native-endian numpy array.
 
-    The shape comes from the header. A file with fewer or more value bytes than the header
-    promises raises :class:`IdxFormatError`: a silently short array would shift every later
-    label against its image, and trailing bytes usually mean a header edited by hand.
+    The shape comes from the header, which is checked before the values are read. A file
+    with fewer or more value bytes than the header promises raises :class:`IdxFormatError`:
+    a silently short array would shift every later label against its image, and trailing
+    bytes usually mean a header edited by hand.
     """
     path = Path(path)
-    data = _load_bytes(path)
-    dtype, shape, offset = _parse_header(path, data)
-    expected = math.prod(shape) * dtype.itemsize
-    found = len(data) - offset
-    if found != expected:
-        what = "truncated" if found < expected else "has trailing bytes"
+    with _open(path) as stream:
+        head = _read(path, stream, 4)
+        ndim = head[3] if len(head) == 4 else 0
+        head += _read(path, stream, 4 * ndim)
+        dtype, shape, offset = _parse_header(path, head)
+        expected = math.prod(shape) * dtype.itemsize
+        data = _read(path, stream, expected)
+        trailing = _read(path, stream, 1)
+    if len(data) != expected or trailing:
+        what = "truncated" if len(data) < expected else "has trailing bytes"
+        found = f"{len(data)}" if len(data) < expected else f"more than {expected}"
         raise IdxFormatError(
             f"{path}: file {what}: header {shape} of {dtype.str[1:]} expects {expected} "
             f"data bytes, found {found}"
         )
-    values = np.frombuffer(data, dtype=dtype, count=math.prod(shape), offset=offset)
+    values = np.frombuffer(data, dtype=dtype, count=math.prod(shape))
     # astype copies, which also makes the array writable (frombuffer views are read-only).
     return values.astype(dtype.newbyteorder("="), copy=True).reshape(shape)
 

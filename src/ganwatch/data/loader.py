@@ -7,6 +7,7 @@ DataLoader and host-to-device copies in the training loop.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,7 +80,33 @@ def _read_split(
             f"{label_path}: expected {len(images)} labels to match {image_path}, "
             f"found shape {labels.shape}"
         )
+    classes = DATASETS[name].classes
+    if not np.issubdtype(labels.dtype, np.integer) or (
+        len(labels) and not 0 <= int(labels.min()) <= int(labels.max()) < classes
+    ):
+        raise IdxFormatError(
+            f"{label_path}: expected integer labels 0..{classes - 1} ({name} has {classes} "
+            f"classes), found {labels.dtype} labels from {labels.min()} to {labels.max()}"
+        )
     return images, labels
+
+
+#: Bytes a toy point takes while it is drawn: float64 coordinates, an int64 label, float32 copy.
+_TOY_BYTES_PER_POINT = 40
+
+
+def _check_memory(needed: int, what: str) -> None:
+    """Refuse an allocation that cannot fit in the memory this machine has free, before it
+    is made (the kernel would otherwise kill the process with no message)."""
+    try:
+        free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # not POSIX: no check
+        return
+    if needed > free:
+        raise ValueError(
+            f"{what} would need about {needed / 2**30:.1f} GiB of memory; this machine has "
+            f"{free / 2**30:.1f} GiB free"
+        )
 
 
 def _take(count: int, size: int | None, name: str, split: str) -> int:
@@ -124,6 +151,7 @@ def load_dataset(
         toy_seed = seed if split == "train" else seed + _TOY_TEST_SEED_OFFSET
         generator = torch.Generator().manual_seed(toy_seed)
         n = TOY_DEFAULT_SIZES[split] if size is None else size
+        _check_memory(n * _TOY_BYTES_PER_POINT, f"{n:,} points of {name} (--train-size)")
         points, labels = sample_toy(name, n, generator)
         return Dataset(name, points.to(device), labels.to(device), "points")
 

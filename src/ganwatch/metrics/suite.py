@@ -130,6 +130,12 @@ class MetricSuite:
     def view(self, samples: Any) -> View:
         """``samples`` with what the metrics of this kind of data read of them."""
         x = as_float(samples)
+        if x.shape[1:].numel() != self.reference.shape[1:].numel() or x.dim() < 2:
+            raise ValueError(
+                f"samples of shape {tuple(x.shape[1:])} cannot be measured against a "
+                f"reference of shape {tuple(self.reference.shape[1:])}: they must be the same "
+                "kind of data"
+            )
         if self.kind in (POINTS, STACKED):
             return View(x)
         features = self.features(x)

@@ -64,6 +64,14 @@ class Measurement:
             self.suite = shared_suite(source, dataset, self.data_dir)
         return self.suite
 
+    def toy_name(self) -> str | None:
+        """The toy mixture the reference names, for scatter pictures (None otherwise)."""
+        from ganwatch.catalog.datasets import is_toy
+
+        source = self.source
+        name = source if isinstance(source, str) else getattr(source, "name", None)
+        return name if is_toy(name) else None
+
     def measure(
         self,
         samples: Any,
@@ -128,6 +136,24 @@ def shared_suite(data: Any, dataset: str | None, data_dir: str | None) -> Metric
             _SHARED.pop(next(iter(_SHARED)))
         _SHARED[key] = MetricSuite.prepare(x, dataset=dataset, data_dir=data_dir)
     return _SHARED[key]
+
+
+def sample_picture(samples: Any, toy: str | None = None) -> np.ndarray | None:
+    """The epoch's picture from a loop's samples: the first 64 images as an 8x8 grid, or the
+    points as a scatter (over the toy mixture's modes when known); None for other data."""
+    from ganwatch.images import image_grid, scatter_image
+    from ganwatch.metrics.inputs import as_float
+
+    x = as_float(samples)
+    if x.dim() == 4 and x.shape[1] in (1, 3):
+        return image_grid(x[:64], nrow=8)
+    if x.dim() == 3:
+        return image_grid(x[:64].unsqueeze(1), nrow=8)
+    if x.dim() == 2 and x.shape[1] == 2:
+        from ganwatch.data.toy import mode_centres
+
+        return scatter_image(x.numpy(), reference_points=mode_centres(toy) if toy else None)
+    return None
 
 
 def png_to_array(png: bytes) -> np.ndarray:

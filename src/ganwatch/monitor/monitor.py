@@ -38,8 +38,9 @@ from ganwatch.catalog import FAILURE_KINDS
 from ganwatch.catalog.keys import step_key_names
 from ganwatch.diagnose import History, Verdict, diagnose, found_kinds, steady_verdict
 from ganwatch.metrics.bands import Bands
-from ganwatch.monitor.measure import Measurement, png_to_array
+from ganwatch.monitor.measure import Measurement, png_to_array, sample_picture
 from ganwatch.store import RunStore
+from ganwatch.store.lock import RunLock
 
 STEP_KEYS = step_key_names()
 
@@ -86,8 +87,12 @@ class Monitor:
         self.step, self.epoch = step, epoch
         if run_id is None:
             run_id = self.store.create_run(name or "run", self.config)
+            self._lock = RunLock(self.store.run_dir(run_id)).acquire(run_id)
             self.store.log_event(run_id, "started", {"source": "monitor", **(details or {})}, 0)
         else:
+            self.store.get_run(run_id)  # an unknown run is an error now, not at the first epoch
+            self._lock = RunLock(self.store.run_dir(run_id)).acquire(run_id)
+            self.store.delete_verdicts_after(run_id, step)
             self.store.log_event(run_id, "resumed", {"epoch": epoch, **(details or {})}, step)
             self.store.set_status(run_id, "running")
         self.run_id = run_id
@@ -119,14 +124,26 @@ class Monitor:
         grad_g: Any = None,
         grad_d: Any = None,
     ) -> None:
-        """Record one generator step (the global step counter advances by one)."""
-        self._pending.append((loss_g, loss_d_real, loss_d_fake, d_real, d_fake, grad_g, grad_d))
+        """Record one generator step (the global step counter advances by one). Each value is
+        a number or a one-element tensor (kept on its device until ``end_epoch``), or None."""
+        row = (loss_g, loss_d_real, loss_d_fake, d_real, d_fake, grad_g, grad_d)
+        self._check_open()
+        for key, value in zip(STEP_KEYS, row, strict=True):
+            _check_scalar(key, value)
+        self._pending.append(row)
 
     def log_steps(self, rows: torch.Tensor | np.ndarray) -> None:
         """Record many steps at once: rows (n, 7) in the order of STEP_KEYS (the trainer's
         per-epoch tensor; copied to the host here, once)."""
+        self._check_open()
         array = rows.detach().cpu().numpy() if isinstance(rows, torch.Tensor) else rows
-        self._pending.extend(tuple(row) for row in np.asarray(array, dtype=np.float64))
+        array = np.asarray(array, dtype=np.float64)
+        if array.ndim != 2 or array.shape[1] != len(STEP_KEYS):
+            raise ValueError(
+                f"Monitor.log_steps: expected rows of shape (n, {len(STEP_KEYS)}) in the order "
+                f"{', '.join(STEP_KEYS)}; got {array.shape}"
+            )
+        self._pending.extend(tuple(row) for row in array)
 
     def flush(self) -> None:
         """Store the steps logged since the last epoch ended (a crash mid-epoch keeps them)."""
@@ -167,9 +184,27 @@ class Monitor:
     ) -> Verdict:
         """Close an epoch: store its steps and averages, run the scheduled metrics on
         ``samples`` (or on samples drawn from ``generator``), and return the verdict.
-        ``preview``: the epoch's picture (an image array), stored as its ``grid``."""
+        ``preview``: the epoch's picture (an image array), stored as its ``grid``; without it
+        the first 64 ``samples`` are drawn as the grid. An epoch whose measurement raises is
+        not counted (its steps are kept)."""
+        self._check_open()
         steps = self._flush_steps()
         self.epoch += 1
+        try:
+            return self._end_epoch(steps, samples, generator, latent_dim, extra, preview)
+        except BaseException:
+            self.epoch -= 1
+            raise
+
+    def _end_epoch(
+        self,
+        steps: np.ndarray,
+        samples: Any,
+        generator: torch.nn.Module | None,
+        latent_dim: int | None,
+        extra: dict[str, float] | None,
+        preview: np.ndarray | None,
+    ) -> Verdict:
         values: dict[str, float] = {}
         if len(steps):
             with np.errstate(invalid="ignore"), warnings.catch_warnings():
@@ -181,6 +216,16 @@ class Monitor:
             }
             values["loss/g_std"] = g_std
         values.update(extra or {})
+        if samples is not None and not _finite(samples):
+            warnings.warn(
+                f"run {self.run_id} epoch {self.epoch}: the samples contain NaN or infinite "
+                "values: the generator has diverged",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            self._nonfinite_step = self._nonfinite_step or self.step
+        if preview is None and samples is not None and self._nonfinite_step is None:
+            preview = sample_picture(samples, self.measurement.toy_name())
         if preview is not None:
             self.store.save_image(self.run_id, "grid", self.epoch, self.step, preview)
         if self._nonfinite_step is None and self._due():
@@ -239,6 +284,12 @@ class Monitor:
         return verdict
 
     # -- lifecycle -----------------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self.closed:
+            raise RuntimeError(
+                f"Monitor of run {self.run_id} is closed; nothing more can be recorded"
+            )
+
     def close(self, status: str | None = None, **details: Any) -> None:
         """Store what is pending and end the run: an event named after its ``status`` (with
         ``details``) and the status itself. Without ``status``: diverged after a divergence,
@@ -266,6 +317,7 @@ class Monitor:
         self.store.log_event(self.run_id, status, payload, step=step)
         self.store.set_status(self.run_id, status)
         self.closed = True
+        self._lock.release()
         if self._owns_store:
             self.store.close()
 
@@ -295,6 +347,31 @@ class Monitor:
     def _recorded_found(self) -> list[str]:
         """The detectors' kind at each recorded epoch, so a resumed run keeps counting."""
         return found_kinds(self._recorded_verdicts(), [int(r["epoch"]) for r in self._history])
+
+
+def _check_scalar(key: str, value: Any) -> None:
+    """A step value must be one number: catch a forgotten ``.mean()`` when it is logged, not
+    at the end of the epoch (a tensor's size is known without a device sync)."""
+    if value is None or isinstance(value, (float, int, np.number)) and not isinstance(value, bool):
+        return
+    if isinstance(value, torch.Tensor):
+        if value.numel() == 1:
+            return
+        raise ValueError(
+            f"Monitor.log_step: {key} must be one number, got a tensor of shape "
+            f"{tuple(value.shape)} (reduce it first, e.g. with .mean())"
+        )
+    if isinstance(value, np.ndarray) and value.size == 1:
+        return
+    raise ValueError(
+        f"Monitor.log_step: {key} must be a number or a one-element tensor, got "
+        f"{type(value).__name__} {value!r:.60}"
+    )
+
+
+def _finite(samples: Any) -> bool:
+    x = samples if isinstance(samples, torch.Tensor) else torch.as_tensor(np.asarray(samples))
+    return not x.is_floating_point() or bool(torch.isfinite(x).all())
 
 
 def _to_float(value: Any) -> float:

@@ -140,7 +140,7 @@ class Database:
         try:
             self._conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             if read_only:
-                self._check_readable_schema()
+                self._check_readable_or_immutable()
                 return
             self._conn.execute("PRAGMA foreign_keys = ON")
             self._enable_wal()
@@ -166,6 +166,23 @@ class Database:
                 if "locked" not in str(error) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
+
+    def _check_readable_or_immutable(self) -> None:
+        """Check the schema; a WAL store in a folder this user cannot write (a colleague's, a
+        CI artefact) cannot be opened ``mode=ro`` (SQLite needs its -shm file), so it is read
+        as an immutable snapshot instead."""
+        try:
+            self._check_readable_schema()
+        except sqlite3.OperationalError:
+            self._conn.close()
+            self._conn = sqlite3.connect(
+                f"{self.db_path.as_uri()}?mode=ro&immutable=1",
+                timeout=BUSY_TIMEOUT_S,
+                isolation_level=None,
+                check_same_thread=False,
+                uri=True,
+            )
+            self._check_readable_schema()
 
     def _check_readable_schema(self) -> None:
         """A read-only store cannot be migrated, only refused when it is newer than us."""

@@ -24,7 +24,10 @@ import numpy as np
 from ganwatch.catalog import STATUSES, TERMINAL_STATUSES
 from ganwatch.images import write_png
 from ganwatch.store.database import Database
+from ganwatch.store.lock import is_trained
 
+#: A run updated this recently is not judged dead: its process may be taking its lock.
+DEAD_AFTER_S = 10.0
 _KIND_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
@@ -135,6 +138,31 @@ class RunStore(Database):
             )
             if cursor.rowcount == 0:
                 raise self._not_found(run_id)
+
+    def live_status(self, run: RunInfo) -> str:
+        """The run's status as it truly is: ``interrupted`` for a run recorded as running that
+        no live process trains (killed, or its machine went down), else the recorded one."""
+        if run.status != "running" or time.time() - run.updated < DEAD_AFTER_S:
+            return run.status
+        return run.status if is_trained(self.root / "runs" / str(run.id)) else "interrupted"
+
+    def mark_dead_runs(self) -> list[int]:
+        """Record as interrupted every run marked running that no live process trains; the
+        ids changed. (Writers call this; readers show :meth:`live_status`.)"""
+        dead = [run.id for run in self.list_runs() if self.live_status(run) != run.status]
+        for run_id in dead:
+            self.log_event(run_id, "interrupted", {"reason": "no process was training it"})
+            self.set_status(run_id, "interrupted")
+        return dead
+
+    def delete_verdicts_after(self, run_id: int, step: int) -> None:
+        """Forget the verdicts of steps after ``step``: a resumed run trains them again, and
+        would otherwise record each verdict twice."""
+        with self._write() as conn:
+            conn.execute(
+                "DELETE FROM events WHERE run_id = ? AND kind = 'verdict' AND step > ?",
+                (run_id, step),
+            )
 
     def run_dir(self, run_id: int) -> Path:
         """The folder for a run's files, created on first use (not in a read-only store)."""

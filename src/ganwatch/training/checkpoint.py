@@ -48,12 +48,23 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
 
 
 def load_checkpoint(path: Path, device: torch.device) -> dict[str, Any]:
+    """Read a checkpoint with ``weights_only=True``: tensors and plain values only, so that a
+    checkpoint from a store someone else gave you cannot run code when it is loaded."""
+    import pickle
+
     import torch
 
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no checkpoint at {path}: the run stopped before its first one")
-    return torch.load(path, map_location=device, weights_only=False)
+    try:
+        return torch.load(path, map_location=device, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise ValueError(
+            f"{path}: this checkpoint holds more than tensors and plain values (an older "
+            "ganwatch wrote it, or it is not ganwatch's), so it is not loaded: loading it "
+            "could run code. Start the run again with 'ganwatch train'."
+        ) from exc
 
 
 def capture_rng(generator: torch.Generator) -> dict[str, Any]:
@@ -63,7 +74,7 @@ def capture_rng(generator: torch.Generator) -> dict[str, Any]:
     state = {
         "generator": generator.get_state(),
         "torch": torch.get_rng_state(),
-        "numpy": np.random.get_state(),
+        "numpy": _numpy_state(),
         "python": random.getstate(),
     }
     if torch.cuda.is_available():
@@ -71,12 +82,19 @@ def capture_rng(generator: torch.Generator) -> dict[str, Any]:
     return state
 
 
+def _numpy_state() -> tuple:
+    """NumPy's global RNG state with its key array as a list, which a weights-only load reads."""
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    return name, keys.tolist(), int(pos), int(has_gauss), float(cached)
+
+
 def restore_rng(state: dict[str, Any], generator: torch.Generator) -> None:
     import torch
 
     generator.set_state(state["generator"].cpu())
     torch.set_rng_state(state["torch"].cpu())
-    np.random.set_state(state["numpy"])
+    name, keys, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state((name, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
     random.setstate(state["python"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])

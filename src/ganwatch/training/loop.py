@@ -14,8 +14,12 @@ the per-step numbers are written into a device tensor that is copied to the host
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,8 +27,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from ganwatch.catalog import DATASETS
 from ganwatch.config import TrainConfig, stop_verdicts, validate
 from ganwatch.data import Dataset, load_dataset
+from ganwatch.data.download import DATA_DIR_ENV
 from ganwatch.monitor import Monitor
 from ganwatch.training.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
 from ganwatch.training.device import configure_precision, resolve_device
@@ -49,8 +55,14 @@ class TrainResult:
 
 
 def load_training_data(config: TrainConfig) -> Dataset:
-    """The training set on the training device; fails (naming files) before a run is created."""
+    """The training set on the training device; fails (naming files) before a run is created.
+
+    A run of image data records the folder its files came from, also when it was found
+    through ``$GANWATCH_DATA_DIR``, so that the config says where the data was.
+    """
     validate(config)
+    if config.data_dir is None and DATASETS[config.dataset].files:
+        config.data_dir = os.environ.get(DATA_DIR_ENV) or None
     return load_dataset(
         config.dataset,
         split="train",
@@ -183,6 +195,30 @@ class _Epochs:
         }
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP arrived while training: recorded as an interruption, like Ctrl-C."""
+
+
+@contextlib.contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """Let SIGTERM (a scheduler, ``kill``) and SIGHUP (a closed terminal) stop training the
+    way Ctrl-C does, so the run is recorded as interrupted rather than left running."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise Terminated(signal.Signals(signum).name)
+
+    wanted = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    previous = {sig: signal.signal(sig, stop) for sig in wanted}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def run_training(
     config: TrainConfig,
     store: RunStore,
@@ -201,6 +237,7 @@ def run_training(
     no run behind. An exception or Ctrl-C keeps the steps already taken, marks the run
     interrupted or failed and re-raises; a non-finite loss marks it diverged and stops.
     """
+    store.mark_dead_runs()
     device = dataset.data.device
     n_batches = -(-len(dataset) // config.batch_size)
     state = new_state(config, dataset.shape, device, dataset.name, config.epochs * n_batches)
@@ -233,7 +270,8 @@ def run_training(
     monitor.on_verdict = lambda new, old: progress.write(verdict_line(monitor.run_id, new, old))
     epochs = _Epochs(config, dataset, state, monitor, checkpoint_path(run_dir), progress, on_epoch)
     try:
-        status, ending = epochs.run()
+        with _signals_interrupt():
+            status, ending = epochs.run()
     except BaseException as exc:
         epochs.record_partial_epoch()
         status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"

@@ -23,6 +23,7 @@ class Progress:
             dynamic_ncols=True,
             leave=True,
         )
+        self.output_closed = False
 
     def update(self, values: dict[str, float] | None = None) -> None:
         self.bar.update(1)
@@ -38,7 +39,14 @@ class Progress:
         )
 
     def write(self, text: str) -> None:
-        self.bar.write(text)
+        """Print a line above the bar; a closed output (``| head``) ends the printing, not
+        the training."""
+        if self.output_closed:
+            return
+        try:
+            self.bar.write(text)
+        except (BrokenPipeError, ValueError):
+            self.output_closed = True
 
     def close(self) -> None:
         self.bar.close()
