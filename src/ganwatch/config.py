@@ -23,7 +23,12 @@ SCALES = ("full", "quick")
 
 
 class ConfigError(ValueError):
-    """A configuration value, file or key that ganwatch cannot use; the message says which."""
+    """A configuration value, file or key that ganwatch cannot use; the message says which.
+    ``key`` names the config key at fault, when one is."""
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 @dataclass
@@ -198,7 +203,9 @@ def validate(config: TrainConfig) -> None:
     def check(ok: bool, name: str, expected: str) -> None:
         if not ok:
             value = getattr(config, name)
-            raise ConfigError(f"--{name.replace('_', '-')}: expected {expected}, got {value!r}")
+            raise ConfigError(
+                f"--{name.replace('_', '-')}: expected {expected}, got {value!r}", key=name
+            )
 
     for name, choices in (
         ("scale", SCALES),

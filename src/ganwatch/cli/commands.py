@@ -20,6 +20,20 @@ def _parse_set(items: Sequence[str]) -> dict[str, str]:
     return out
 
 
+def _config_of(args: argparse.Namespace):
+    """The run's config; a bad value that came from the config file says so."""
+    from ganwatch.config import ConfigError, build_config, load_config_file
+
+    try:
+        return build_config(train_overrides(args))
+    except ConfigError as exc:
+        if args.config and exc.key in load_config_file(args.config):
+            line = train_overrides(argparse.Namespace(**{**vars(args), "config": None}))
+            if exc.key not in line:  # not overridden by a flag or --set
+                raise ConfigError(f"{exc} (set in {args.config})", exc.key) from None
+        raise
+
+
 def train_overrides(args: argparse.Namespace) -> dict:
     """Config file values, then --set, then explicit flags (later wins)."""
     from ganwatch.config import load_config_file
@@ -97,11 +111,10 @@ def _finished_message(result, store) -> str:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from ganwatch.config import build_config
     from ganwatch.store import RunStore
     from ganwatch.training import train
 
-    config = build_config(train_overrides(args))
+    config = _config_of(args)
     with RunStore(args.store) as store:
         result = train(config, store, name=args.name, quiet=args.quiet)
         print(_finished_message(result, store))

@@ -24,6 +24,8 @@ from .toy import sample_toy
 __all__ = ["DATASETS", "Dataset", "load_dataset", "scale_images"]
 
 
+#: The size of an image in an MNIST-format file (MNIST, Fashion-MNIST, KMNIST).
+IMAGE_SIZE = (28, 28)
 #: Points drawn for a toy data set when ``size`` is not given.
 TOY_DEFAULT_SIZES = {"train": 100_000, "test": 10_000}
 # Added to the seed for the test split of toy data, so train and test are independent draws.
@@ -71,9 +73,10 @@ def _read_split(
     folder = ensure_files(name, data_dir, files=file_names, download=download)
     image_path, label_path = (find_file(folder, f) for f in file_names)
     images, labels = read_idx(image_path), read_idx(label_path)
-    if images.dtype != np.uint8 or images.ndim != 3:
+    if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != IMAGE_SIZE:
         raise IdxFormatError(
-            f"{image_path}: expected uint8 images (N, H, W), found {images.dtype} {images.shape}"
+            f"{image_path}: expected uint8 images of {IMAGE_SIZE[0]}x{IMAGE_SIZE[1]} pixels "
+            f"(N, {IMAGE_SIZE[0]}, {IMAGE_SIZE[1]}), found {images.dtype} {images.shape}"
         )
     if labels.ndim != 1 or len(labels) != len(images):
         raise IdxFormatError(
