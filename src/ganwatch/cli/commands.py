@@ -165,7 +165,12 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
     overrides = {
         k: v
-        for k, v in (("data_dir", args.data_dir), ("device", args.device), ("seed", args.seed))
+        for k, v in (
+            ("data_dir", args.data_dir),
+            ("device", args.device),
+            ("seed", args.seed),
+            ("epochs", args.epochs),
+        )
         if v is not None
     }
     with RunStore(args.store) as store:

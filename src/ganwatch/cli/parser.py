@@ -150,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--device", choices=DEVICES, help="auto: CUDA when available")
     reproduce.add_argument("--seed", type=int, help="seed for every experiment (default 0)")
     reproduce.add_argument(
+        "--epochs", type=int, help="train every experiment this many epochs (a shorter look)"
+    )
+    reproduce.add_argument(
         "--presets",
         metavar="P,P",
         help=f"comma-separated experiments to run (default all: {', '.join(PRESETS)})",
