@@ -125,6 +125,12 @@ def trained_classifier(
     return TrainedClassifier(model, model.test_accuracy, path, cache)
 
 
+@pytest.fixture
+def classifier_cache(monkeypatch: pytest.MonkeyPatch, trained_classifier: TrainedClassifier):
+    """Point the Monitor's classifier lookup at the session's trained classifier."""
+    monkeypatch.setenv("GANWATCH_CACHE_DIR", str(trained_classifier.cache_root))
+
+
 @pytest.fixture(scope="session")
 def mnist_test_probs(trained_classifier: TrainedClassifier, mnist_test: MnistSplit) -> np.ndarray:
     """Class probabilities (10000, 10) of the real test split, computed once."""

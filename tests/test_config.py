@@ -25,11 +25,20 @@ def test_presets_are_the_articles_experiments():
     assert set(PRESETS) == {"stable", "latent-2", "latent-1", "lr-0.2", "adam-default-betas"}
 
 
-def test_quick_scale_shrinks_work_not_hyperparameters():
+def test_quick_scale_trains_the_cpu_sized_model_and_keeps_each_presets_own_settings():
     quick = build_config({"preset": "latent-1", "scale": "quick"})
-    assert quick.latent_dim == 1 and quick.lr == 2e-4 and quick.beta1 == 0.5
-    assert (quick.train_size, quick.batch_size, quick.epochs) == (2048, 64, 10)
-    assert build_config({"preset": "stable", "scale": "quick"}).epochs == 5
+    assert (quick.model, quick.train_size, quick.batch_size, quick.epochs) == (
+        "mlp",
+        12_800,
+        64,
+        20,
+    )
+    assert quick.latent_dim == 1 and quick.beta1 == 0.5
+    assert quick.lr == 5e-4  # the article's 2e-4 is what the MLP reaches digits with at 5e-4
+    assert build_config({"preset": "lr-0.2", "scale": "quick"}).lr == 0.2  # the preset's own
+    betas = build_config({"preset": "adam-default-betas", "scale": "quick"})
+    assert (betas.beta1, betas.lr) == (0.9, 5e-4)
+    assert build_config({"preset": "stable", "scale": "full"}).model == "auto"  # the article's
 
 
 def test_flags_override_preset_and_scale():

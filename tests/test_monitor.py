@@ -16,12 +16,6 @@ from ganwatch.monitor import Monitor
 from ganwatch.store import RunStore
 
 
-@pytest.fixture
-def classifier_cache(monkeypatch, trained_classifier):
-    """Point the Monitor's classifier lookup at the session's trained classifier."""
-    monkeypatch.setenv("GANWATCH_CACHE_DIR", str(trained_classifier.cache_root))
-
-
 def test_monitor_in_the_articles_loop(tmp_path, classifier_cache, real_mnist_dir):
     """The article's loop, as published (models, BCELoss on sigmoid outputs, separate real
     and fake backward passes), with only the monitor lines marked # + added: five, with the

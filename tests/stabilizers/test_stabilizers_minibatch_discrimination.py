@@ -145,3 +145,49 @@ def test_refuses_a_module_without_a_linear_classifier(module_type: type[nn.Modul
     assert "minibatch-discrimination" in message
     assert "classifier" in message
     assert module_type.__name__ in message
+
+
+def _plain_closeness(m: torch.Tensor) -> torch.Tensor:
+    """The formula as written in the paper, by broadcasting (the whole B x B x K x D tensor)."""
+    return torch.exp(-(m.unsqueeze(0) - m.unsqueeze(1)).abs().sum(-1)).sum(1) - 1
+
+
+@pytest.mark.parametrize("chunk_elements", [1 << 24, 37])  # one chunk, and many uneven ones
+def test_chunked_closeness_matches_the_formula_to_the_second_derivative(
+    monkeypatch, chunk_elements
+) -> None:
+    from ganwatch.stabilizers import minibatch_discrimination as mbd
+
+    monkeypatch.setattr(mbd, "CHUNK_ELEMENTS", chunk_elements)
+    m = torch.randn(9, 3, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    m.requires_grad_(True)
+    weights = torch.randn(9, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    chunked, plain = mbd.batch_closeness(m), _plain_closeness(m)
+    torch.testing.assert_close(chunked, plain)
+    # first derivative, as a plain backward takes it (through cdist's backward)
+    (g_fast,) = torch.autograd.grad((mbd.batch_closeness(m) * weights).sum(), m)
+    (g_ref,) = torch.autograd.grad((_plain_closeness(m) * weights).sum(), m)
+    torch.testing.assert_close(g_fast, g_ref)
+    # first derivative, kept differentiable as WGAN-GP keeps D's input gradient
+    (g_chunked,) = torch.autograd.grad((chunked * weights).sum(), m, create_graph=True)
+    (g_plain,) = torch.autograd.grad((plain * weights).sum(), m, create_graph=True)
+    torch.testing.assert_close(g_chunked, g_plain)
+    # second derivative: a penalty on that gradient, differentiated again
+    (h_chunked,) = torch.autograd.grad((g_chunked**2).sum(), m)
+    (h_plain,) = torch.autograd.grad((g_plain**2).sum(), m)
+    torch.testing.assert_close(h_chunked, h_plain)
+    assert torch.autograd.gradcheck(mbd.batch_closeness, (m,))
+    assert torch.autograd.gradgradcheck(mbd.batch_closeness, (m,))
+
+
+def test_wgan_gp_trains_through_the_layer() -> None:
+    """A gradient penalty through D with the layer reaches the layer's projection."""
+    torch.manual_seed(0)
+    d = MLPDiscriminator(in_dim=2, hidden=16)
+    add_minibatch_discrimination(d, kernels=4)
+    x = torch.randn(16, 2, requires_grad=True)
+    (grad,) = torch.autograd.grad(d(x).sum(), x, create_graph=True)
+    penalty = ((grad.norm(dim=1) - 1) ** 2).mean()
+    penalty.backward()
+    projection = d.classifier[0].projection
+    assert projection.grad is not None and projection.grad.abs().sum() > 0

@@ -227,8 +227,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_metrics(args: argparse.Namespace) -> int:
     import json
 
+    from ganwatch.metrics.compute import compute
     from ganwatch.metrics.inputs import load_samples
-    from ganwatch.metrics.suite import compute
 
     reference = load_samples(args.reference, data_dir=args.data_dir, default_split="train")
     samples = load_samples(args.samples, data_dir=args.data_dir, default_split="test")

@@ -11,10 +11,10 @@ from ganwatch.diagnose.combine import diagnose, merge_findings
 from ganwatch.diagnose.detectors import (
     detect_convergence_failure,
     detect_divergence,
-    detect_healthy,
     detect_high_lr_signature,
     detect_mode_collapse,
 )
+from ganwatch.diagnose.health import detect_healthy
 from ganwatch.diagnose.remedies import IMPLEMENTED_FLAGS, flag_available, remedies_for
 from ganwatch.diagnose.signals import Finding
 from ganwatch.diagnose.steady import found_kinds, reported_kind, reported_kinds, steady_verdict

@@ -22,10 +22,10 @@ from ganwatch.diagnose.detectors import (
     FAR_FROM_DATA,
     detect_convergence_failure,
     detect_divergence,
-    detect_healthy,
     detect_high_lr_signature,
     detect_mode_collapse,
 )
+from ganwatch.diagnose.health import detect_healthy
 from ganwatch.diagnose.remedies import remedies_for
 from ganwatch.diagnose.signals import Finding
 from ganwatch.diagnose.thresholds import DEFAULT, Thresholds

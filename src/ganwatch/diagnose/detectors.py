@@ -7,9 +7,10 @@ plus a weight. Metrics whose value depends on how many samples are compared (cov
 NDB/K) are judged against what held-out real data scores at the same count (the History's
 bands); without bands, absolute fallbacks apply (``thresholds.py`` says which is which).
 
-Realism decides first. Samples that are not data-like (``metric/realism`` low, or on the toy
-data few samples on a mode) make a convergence failure, and collapse metrics are not read
-while they are: a blank image covers one class, but that is not a mode collapse.
+Realism decides first. Samples that are not data-like (``metric/realism`` or ``metric/detail``
+low, or on the toy data few samples on a mode) make a convergence failure, and collapse
+metrics are not read while they are: a blank image covers one class, but that is not a mode
+collapse.
 """
 
 from __future__ import annotations
@@ -37,13 +38,13 @@ TRAINING_KEYS = ("loss/g", "loss/d_real", "loss/d_fake", "grad/g", "grad/d")
 # Assumed number of classes when "metric/classes" was not recorded (MNIST-like data).
 DEFAULT_CLASSES = 10.0
 #: The signals that say the samples are far from the data (they outrank collapse).
-FAR_FROM_DATA = frozenset({"unrealistic", "low_quality", "fid_far"})
+FAR_FROM_DATA = frozenset({"unrealistic", "blurry", "low_quality", "fid_far"})
 
 
 # ---- shared quantities ----------------------------------------------------------------------
 
 
-def _constant(h: History, key: str, default: float | None) -> float | None:
+def run_constant(h: History, key: str, default: float | None) -> float | None:
     """A per-run constant recorded as a series (e.g. the number of classes)."""
     values = h.get(key)
     finite = values[np.isfinite(values)]
@@ -54,6 +55,7 @@ def data_like(h: History, t: Thresholds) -> np.ndarray:
     """Per epoch: 0 where the samples are known not to be data-like, else 1 (unknown passes)."""
     return all_of(
         unless(compare(h.get("metric/realism"), "<", t.realism_low)),
+        unless(compare(h.get("metric/detail"), "<", t.detail_low)),
         unless(compare(h.get("metric/high_quality"), "<", t.toy_min_quality)),
     )
 
@@ -93,7 +95,7 @@ def detect_divergence(h: History, t: Thresholds = DEFAULT) -> Finding | None:
 def detect_mode_collapse(h: History, t: Thresholds = DEFAULT) -> Finding | None:
     """Samples that look like data but cover only part of it (few classes, bins or modes)."""
     gate = data_like(h, t)
-    total = _constant(h, "metric/classes", DEFAULT_CLASSES) or DEFAULT_CLASSES
+    total = run_constant(h, "metric/classes", DEFAULT_CLASSES) or DEFAULT_CLASSES
     ndb_thr = ndb_threshold(h, t.ndb_k_margin, t.ndb_k_fallback)
     support_thr = ndb_threshold(h, t.ndb_k_support, t.ndb_k_fallback)
     coverage = relative(
@@ -179,7 +181,7 @@ def detect_mode_collapse(h: History, t: Thresholds = DEFAULT) -> Finding | None:
 
 def _toy_collapse(h: History, t: Thresholds) -> Hit | None:
     """Toy 2-D data: too few modes captured while the samples sit on modes."""
-    modes = _constant(h, "metric/modes", None)
+    modes = run_constant(h, "metric/modes", None)
     if modes is None:
         return None
     quality_gate = unless(compare(h.get("metric/high_quality"), "<", t.toy_min_quality))
@@ -276,6 +278,15 @@ def detect_convergence_failure(h: History, t: Thresholds = DEFAULT) -> Finding |
         ),
         crossing(
             h,
+            "metric/detail",
+            "<",
+            t.detail_low,
+            "blurry",
+            t.weight_strong,
+            "The samples have far less fine detail than real images of their class: blurred.",
+        ),
+        crossing(
+            h,
             "metric/high_quality",
             "<",
             t.toy_quality_low,
@@ -291,6 +302,8 @@ def detect_convergence_failure(h: History, t: Thresholds = DEFAULT) -> Finding |
             "fid_far",
             t.weight_strong,
             "FID is many times real data's at this sample count: far from the data.",
+            # data-like samples with a far FID are missing modes (the collapse detector's)
+            unless(at_least(h.get("metric/realism"), t.realism_healthy)),
         ),
         crossing(
             h,
@@ -352,87 +365,3 @@ def detect_high_lr_signature(h: History, t: Thresholds = DEFAULT) -> Finding | N
         min_count=t.sustain_epochs,
     )
     return combine("convergence_failure", [hit])
-
-
-def _relative_spread(h: History, t: Thresholds) -> np.ndarray:
-    """Per epoch: (max - min) / |mean| of loss/g over the last `settle_window` epochs."""
-    g = h.get("loss/g")
-    w = t.settle_window
-    spread = np.full(len(h), np.nan)
-    for i in range(w - 1, len(h)):
-        window = g[i - w + 1 : i + 1]
-        if np.isfinite(window).all():
-            spread[i] = (window.max() - window.min()) / max(abs(window.mean()), 1e-8)
-    return spread
-
-
-def _health_checks(h: History, t: Thresholds) -> list[tuple[str, str, float, str]]:
-    """(key, op, threshold, note) for every quality metric a healthy run must pass."""
-    total = _constant(h, "metric/classes", DEFAULT_CLASSES) or DEFAULT_CLASSES
-    coverage = relative(h, "metric/coverage", t.healthy_coverage_ratio, t.healthy_coverage_fallback)
-    checks = [
-        ("metric/realism", ">", t.realism_healthy, "The samples are data-like."),
-        ("metric/classes_covered", ">", t.healthy_classes_frac * total, "Most classes appear."),
-        ("metric/coverage", ">", coverage, "Samples cover the real data about as real data does."),
-        ("metric/class_kl", "<", t.healthy_class_kl, "Classes appear in the data's proportions."),
-        ("metric/diversity", ">", t.healthy_diversity, "The fixed-noise samples differ."),
-        (
-            "metric/ndb_k",
-            "<",
-            ndb_threshold(h, t.ndb_k_margin, t.ndb_k_fallback),
-            "NDB bins mostly match.",
-        ),
-        ("metric/high_quality", ">", t.healthy_toy_quality, "Samples sit on modes."),
-    ]
-    modes = _constant(h, "metric/modes", None)
-    if modes is not None:
-        checks.append(
-            ("metric/modes_captured", ">", t.healthy_toy_modes_frac * modes, "Most modes appear.")
-        )
-    return [c for c in checks if np.isfinite(h.get(c[0])).any()]
-
-
-def detect_healthy(h: History, t: Thresholds = DEFAULT) -> Finding | None:
-    """Good metrics (when measured) and/or losses settled in a band.
-
-    When quality metrics were measured they decide: losses alone cannot tell a collapsed
-    generator from a good one. Without metrics, settled losses give a low-confidence healthy.
-    """
-    if len(h) < t.min_epochs:
-        return None
-    checks = _health_checks(h, t)
-    spread = _relative_spread(h, t)
-    settled = signal(
-        compare(spread, "<", t.settle_band),
-        "losses_settled",
-        t.weight_losses_settled,
-        lambda i: [
-            Evidence(
-                "loss/g_spread",
-                float(spread[i]),
-                t.settle_band,
-                "<",
-                f"The generator loss stayed within a band over {t.settle_window} epochs "
-                "(its range relative to its mean).",
-            )
-        ],
-    )
-    if not checks:
-        return combine("healthy", [settled])
-
-    def good(key: str, op: str, thr: float) -> np.ndarray:
-        values = h.get(key)
-        return at_least(values, thr) if op == ">" else at_least(-values, -thr)
-
-    def evidence(i: int) -> list[Evidence]:
-        return [
-            evidence_at(h, key, i, thr, op, note)
-            for key, op, thr, note in checks
-            if np.isfinite(h.get(key)[i])
-        ]
-
-    cond = all_of(*(good(key, op, thr) for key, op, thr, _ in checks))
-    metrics = signal(cond, "metrics_good", t.weight_metrics_good, evidence)
-    if metrics is None:
-        return None
-    return combine("healthy", [metrics, settled])

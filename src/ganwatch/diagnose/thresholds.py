@@ -44,6 +44,9 @@ class Thresholds:
         0.5, "convergence failure: realism < this (real data scores ~0.99 at any count)"
     )
     realism_healthy: float = _t(0.7, "healthy: realism >= this")
+    detail_low: float = _t(
+        0.6, "convergence failure: detail < this (real data ~1.0, 3x3-blurred photos 0.55)"
+    )
     toy_quality_low: float = _t(0.2, "convergence failure (toy): high_quality < this")
     healthy_toy_quality: float = _t(0.5, "healthy (toy): high_quality >= this")
 

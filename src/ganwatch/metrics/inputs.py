@@ -18,8 +18,14 @@ import torch
 from ganwatch.catalog import DATASETS
 from ganwatch.catalog.datasets import is_toy
 
-#: Kinds of data, by what can be measured of them.
-IMAGE, STACKED, POINTS, ROWS = "image", "stacked", "points", "rows"
+#: Kinds of data, by what can be measured of them: MNIST-like digits (a built-in classifier),
+#: Stacked MNIST, points of a known mixture, any other pictures, and plain rows of numbers.
+IMAGE, STACKED, POINTS, PICTURE, ROWS = "image", "stacked", "points", "picture", "rows"
+#: The sizes of pictures ganwatch measures (smaller have too little to see, larger are
+#: averaged down before the embedding anyway).
+MIN_SIDE, MAX_SIDE, MAX_CHANNELS = 8, 256, 4
+#: How a value range maps onto [-1, 1] (what every metric reads).
+VALUE_RANGES = ("auto", "0,255", "0,1", "-1,1")
 
 
 @dataclass
@@ -79,15 +85,78 @@ def as_float(x: Any) -> torch.Tensor:
 
 def data_kind(sample_shape: tuple[int, ...], dataset: str | None = None) -> str:
     """What a sample of this shape is: 1-channel 28x28 images (or 28x28), Stacked MNIST's
-    3x28x28, 2-D points of a known toy mixture (``dataset``), or plain rows of numbers."""
+    3x28x28, 2-D points of a known toy mixture (``dataset``), other pictures (C, H, W) with
+    1 to 4 channels, or plain rows of numbers."""
     shape = tuple(sample_shape)
-    if shape in ((1, 28, 28), (28, 28)):
+    spec = DATASETS.get(dataset or "")
+    if shape in ((1, 28, 28), (28, 28)) and (spec is None or spec.classifier):
         return IMAGE
-    if shape == (3, 28, 28):
+    if shape == (3, 28, 28) and (dataset is None or (spec and spec.measure == "stacked")):
         return STACKED
     if shape == (2,) and is_toy(dataset):
         return POINTS
+    if len(shape) == 3 and shape[0] <= MAX_CHANNELS:
+        return PICTURE
     return ROWS
+
+
+def to_nchw(x: torch.Tensor) -> torch.Tensor:
+    """Images as (N, C, H, W): (N, H, W) gains a channel, (N, H, W, C) with 1 to 4 channels
+    last (NHWC, as NumPy and PIL hold pictures) is transposed; anything else is returned."""
+    if x.dim() == 3 and min(x.shape[1:]) >= MIN_SIDE:
+        return x.unsqueeze(1)
+    if x.dim() == 4 and x.shape[-1] <= MAX_CHANNELS < x.shape[1]:
+        return x.permute(0, 3, 1, 2).contiguous()
+    return x
+
+
+def check_pictures(x: torch.Tensor, what: str) -> None:
+    """Refuse pictures ganwatch cannot measure, saying what was expected."""
+    channels, height, width = x.shape[1:]
+    if channels > MAX_CHANNELS or not (
+        MIN_SIDE <= min(height, width) <= max(height, width) <= MAX_SIDE
+    ):
+        raise ValueError(
+            f"{what}: expected images (N, C, H, W) or (N, H, W, C) with 1 to {MAX_CHANNELS} "
+            f"channels and sides of {MIN_SIDE} to {MAX_SIDE} pixels, got {tuple(x.shape)}"
+        )
+
+
+def value_range_of(x: torch.Tensor, stated: str | None = "auto") -> str:
+    """The range a reference's values are in: uint8 is "0,255"; floats within [0, 1] are
+    "0,1" and within [-1, 1] "-1,1" (a generator's tanh output); "auto" (or None) detects it."""
+    stated = stated or "auto"
+    if stated not in VALUE_RANGES:
+        raise ValueError(f"value_range: expected one of {', '.join(VALUE_RANGES)}, got {stated!r}")
+    if stated != "auto":
+        return stated
+    if x.dtype == torch.uint8:
+        return "0,255"
+    if x.is_floating_point() and len(x) and float(x.min()) >= 0:
+        return "0,1" if float(x.max()) <= 1 else "0,255"
+    return "-1,1"
+
+
+def float_samples_range(reference: torch.Tensor, stated: str | None) -> str:
+    """How float samples will be read: as stated; else in the float reference's own range;
+    else ("auto", a uint8 reference) detected batch by batch, since a loop that trains on
+    uint8 images scales them itself, to [0, 1] or (for a tanh generator) to [-1, 1]."""
+    if stated not in (None, "auto"):
+        return value_range_of(reference, stated)
+    return value_range_of(reference) if reference.is_floating_point() else "auto"
+
+
+def to_unit_range(x: torch.Tensor, value_range: str) -> torch.Tensor:
+    """Values in ``value_range`` mapped onto [-1, 1], as float32 (uint8 always as 0..255;
+    "auto" detects the range of these values)."""
+    if value_range == "auto":
+        value_range = value_range_of(x)
+    if x.dtype == torch.uint8 or value_range == "0,255":
+        return as_float(
+            x.to(torch.uint8) if x.dtype == torch.uint8 else x.clamp(0, 255).round().to(torch.uint8)
+        )
+    x = x.float()
+    return x * 2 - 1 if value_range == "0,1" else x
 
 
 def is_images(array: Any) -> bool:
@@ -110,3 +179,28 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, float) and not np.isfinite(value):
         return None  # JSON has no NaN or inf
     return value
+
+
+@dataclass
+class View:
+    """One set of samples as the metrics read it, each derived form computed once: the
+    samples, their features, class probabilities and realism groups (None where the kind of
+    data has none)."""
+
+    x: torch.Tensor
+    features: torch.Tensor | None = None
+    probs: torch.Tensor | None = None
+    groups: torch.Tensor | None = None
+
+    def rows(self, index: Any) -> View:
+        def pick(t: torch.Tensor | None) -> torch.Tensor | None:
+            return None if t is None else t[index]
+
+        return View(self.x[index], pick(self.features), pick(self.probs), pick(self.groups))
+
+
+def as_tensor(values: Any) -> torch.Tensor:
+    """Arrays, tensors or lists as a CPU tensor, without a copy where none is needed."""
+    if isinstance(values, torch.Tensor):
+        return values.detach().cpu()
+    return torch.as_tensor(np.asarray(values))

@@ -14,6 +14,15 @@ sets stay real-like. The ink test is what keeps a blank image out when the refer
 small: its features can sit closer to a thin "1" than sparse real "1"s sit to each other.
 Measured on MNIST at 512 samples against 10,000 reference digits, real data scores 0.977 to
 0.998 and every degenerate set (blank, grey, noise, blur, contrast-shifted) 0 to 0.91.
+
+Detail is the other half of "data-like" for pictures: photographs have smooth regions (sky,
+a dark background), so a blurred patch lies close to some real one in any embedding and
+passes realism (measured: 9x9-blurred 32x32 photo patches score realism 0.98). What blur
+cannot hide is the set's lack of fine detail: the median, over samples, of each sample's
+mean neighbouring-pixel difference divided by the median of real images of its group. Real
+held-out data scores 0.98 to 1.0; blurred photo patches 0.24 (9x9 box) to 0.55 (3x3); the
+final samples of 28 CPU-trained MNIST GANs, healthy or failed, 1.08 to 6.8 (GAN samples are
+sharper and noisier than real digits, never blurrier), so a low detail ratio picks out blur.
 """
 
 from __future__ import annotations
@@ -46,6 +55,15 @@ def ink(images: torch.Tensor) -> torch.Tensor:
     return ((images.flatten(1).float() + 1) / 2).mean(dim=1)
 
 
+def pixel_detail(images: torch.Tensor) -> torch.Tensor:
+    """Each image's mean absolute difference between horizontally and vertically neighbouring
+    pixels (images (N, C, H, W) in [-1, 1]): how much fine detail it has."""
+    x = images.float()
+    across = (x[..., :, 1:] - x[..., :, :-1]).abs().flatten(1).mean(dim=1)
+    down = (x[..., 1:, :] - x[..., :-1, :]).abs().flatten(1).mean(dim=1)
+    return (across + down) / 2
+
+
 def _per_group(values: torch.Tensor, groups: torch.Tensor, count: int, q: float) -> torch.Tensor:
     """The ``q`` quantile of ``values`` within each group (the pooled one for small groups)."""
     out = torch.full((count,), float(torch.quantile(values, q)))
@@ -65,6 +83,7 @@ class Typicality:
     thresholds: torch.Tensor  # (groups,) distances
     ink_low: torch.Tensor | None = None  # (groups,) ink range; None: not images
     ink_high: torch.Tensor | None = None
+    detail: torch.Tensor | None = None  # (groups,) median pixel detail of real images
 
     @classmethod
     def fit(
@@ -82,7 +101,8 @@ class Typicality:
             return cls(features.float(), thresholds)
         amounts = ink(images)
         low, high = (_per_group(amounts, groups, count, q) for q in INK_QUANTILES)
-        return cls(features.float(), thresholds, low, high)
+        detail = _per_group(pixel_detail(images), groups, count, 0.5)
+        return cls(features.float(), thresholds, low, high, detail)
 
     def typical(
         self, features: torch.Tensor, groups: torch.Tensor, images: torch.Tensor | None = None
@@ -102,3 +122,11 @@ class Typicality:
         if len(features) == 0:
             return float("nan")
         return float(self.typical(features, groups, images).float().mean())
+
+    def detail_ratio(self, groups: torch.Tensor, images: torch.Tensor) -> float:
+        """The samples' fine detail relative to real images of their groups (median over
+        samples; 1 is as detailed as real data, blur scores well below). NaN without images."""
+        if self.detail is None or len(images) == 0:
+            return float("nan")
+        typical = self.detail[groups].clamp_min(1e-6)
+        return float(torch.median(pixel_detail(images) / typical))

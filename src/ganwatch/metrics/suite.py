@@ -27,7 +27,21 @@ import torch
 from ganwatch.catalog import DATASETS
 from ganwatch.catalog.keys import METRIC_FAMILIES
 from ganwatch.metrics.bands import Bands, measure_bands
-from ganwatch.metrics.inputs import IMAGE, POINTS, STACKED, Samples, as_float, data_kind, jsonable
+from ganwatch.metrics.inputs import (
+    IMAGE,
+    PICTURE,
+    POINTS,
+    ROWS,
+    STACKED,
+    View,
+    as_tensor,
+    check_pictures,
+    data_kind,
+    float_samples_range,
+    to_nchw,
+    to_unit_range,
+    value_range_of,
+)
 
 REFERENCE_LIMIT = 10_000  # real samples the Monitor keeps for features, bins and statistics
 HELD_OUT_LIMIT = 8_192  # real samples kept apart from the reference, for the bands
@@ -42,24 +56,6 @@ METRIC_NAMES = METRIC_FAMILIES
 
 
 @dataclass
-class View:
-    """One set of samples as the metrics read it, each derived form computed once: the
-    samples, their features, class probabilities and realism groups (None where the kind of
-    data has none)."""
-
-    x: torch.Tensor
-    features: torch.Tensor | None = None
-    probs: torch.Tensor | None = None
-    groups: torch.Tensor | None = None
-
-    def rows(self, index: Any) -> View:
-        def pick(t: torch.Tensor | None) -> torch.Tensor | None:
-            return None if t is None else t[index]
-
-        return View(self.x[index], pick(self.features), pick(self.probs), pick(self.groups))
-
-
-@dataclass
 class MetricSuite:
     """Reference-side state for measuring samples of one kind against one reference."""
 
@@ -69,6 +65,9 @@ class MetricSuite:
     dataset: str | None = None
     data_dir: str | None = None
     seed: int = 0
+    value_range: str = "-1,1"  # how float samples map onto [-1, 1] (float_samples_range)
+    classify: Callable[[torch.Tensor], Any] | None = None  # a user's images -> probabilities
+    labels: torch.Tensor | None = None  # the reference's labels, for a probe classifier
     _cache: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -81,24 +80,64 @@ class MetricSuite:
         seed: int = 0,
         limit: int | None = REFERENCE_LIMIT,
         held_out: int = HELD_OUT_LIMIT,
+        value_range: str = "auto",
+        labels: Any = None,
+        classifier: Callable[[torch.Tensor], Any] | None = None,
     ) -> MetricSuite:
         """Keep up to ``limit`` reference rows (a seeded random subset when there are more)
         and up to ``held_out`` other rows for the bands: those beyond the reference, or a
         third of the data when all of it would fit in the reference (``held_out=0``: none).
-        ``dataset`` names the data when known: it picks the classifier and the toy modes."""
-        data = as_float(reference)
+
+        ``dataset`` names the data when known: it picks the classifier and the toy modes.
+        Images may be (N, C, H, W), (N, H, W, C) or (N, H, W), uint8 or float in [0, 1] or
+        [-1, 1] (``value_range``, detected from the reference when "auto"). ``labels`` (the
+        reference's classes) or ``classifier`` (images in [-1, 1] -> class probabilities)
+        give class coverage for any data."""
+        raw = to_nchw(as_tensor(reference))
+        data = to_unit_range(raw, value_range_of(raw, value_range))
+        value_range = float_samples_range(raw, value_range)
+        if labels is not None:
+            labels = as_tensor(labels).long()
+            if len(labels) != len(data):
+                raise ValueError(f"labels: {len(labels)} for {len(data)} reference samples")
         order = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))
         spare = min(held_out, len(data) // 3)
         if limit is None or (len(data) <= limit and spare == 0):
-            kept, pool = data, None  # the whole reference, in its own order
+            kept, pool = torch.arange(len(data)), order[:0]  # all of it, in its own order
         elif len(data) > limit:
-            kept, pool = data[order[:limit]], data[order[limit : limit + held_out]]
+            kept, pool = order[:limit], order[limit : limit + held_out]
         else:
-            kept, pool = data[order[spare:]], data[order[:spare]]
-        if pool is not None and len(pool) == 0:
-            pool = None
+            kept, pool = order[spare:], order[:spare]
         kind = data_kind(tuple(data.shape[1:]), dataset)
-        return cls(kind, kept, pool, dataset, data_dir, seed)
+        if kind == IMAGE and dataset is None and (labels is not None or classifier is not None):
+            kind = PICTURE  # the user's own classes: measure in the embedding, not as digits
+        if kind == PICTURE or (kind == ROWS and data.dim() == 4):
+            check_pictures(data, "reference")  # (N, C, H, W) that cannot be pictures
+        return cls(
+            kind,
+            data[kept],
+            data[pool] if len(pool) else None,
+            dataset,
+            data_dir,
+            seed,
+            value_range,
+            classifier,
+            None if labels is None else labels[kept],
+        )
+
+    def convert(self, samples: Any) -> torch.Tensor:
+        """Samples as the reference was taken: (N, C, H, W) images, values in [-1, 1]."""
+        raw = as_tensor(samples)
+        x = to_unit_range(to_nchw(raw), self.value_range)
+        want = self.reference.shape[1:]
+        flat = x.dim() == 2  # flattened samples are reshaped; pictures must match as they are
+        if x.dim() < 2 or x.shape[1:].numel() != want.numel() or (not flat and x.shape[1:] != want):
+            raise ValueError(
+                f"samples of shape {tuple(raw.shape[1:])} cannot be measured against a "
+                f"reference of shape {tuple(self.reference.shape[1:])}: they must be the same "
+                "kind of data"
+            )
+        return x.reshape(len(x), *self.reference.shape[1:])
 
     # -- reference-side state, computed on first use ------------------------------------
     def _cached(self, key: str, make: Callable[[], Any]) -> Any:
@@ -115,42 +154,74 @@ class MetricSuite:
         return self._cached("classifier", lambda: load_classifier(name, data_dir=self.data_dir))
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """Classifier features of 1-channel images; the rows as they are for other data."""
-        if self.kind != IMAGE:
-            if x.dim() > 2 and x.shape[-2:] == (28, 28):
-                raise ValueError(
-                    "feature metrics on images need 1-channel 28x28 images; "
-                    f"got {tuple(x.shape[1:])} (pass (N, D) features instead)"
-                )
-            return x.reshape(len(x), -1)
-        from ganwatch.metrics.classifier import classifier_features
+        """The space the k-NN metrics, FID and realism work in: the digit classifier's
+        features for MNIST-like digits, a seeded random conv net's for other pictures, the
+        rows as they are for everything else."""
+        if self.kind == IMAGE:
+            from ganwatch.metrics.classifier import classifier_features
 
-        return classifier_features(self.classifier(), x.reshape(-1, 1, 28, 28))
+            return classifier_features(self.classifier(), x.reshape(-1, 1, 28, 28))
+        if self.kind == PICTURE:
+            from ganwatch.metrics.embedding import RandomEmbedding
+
+            net = self._cached("embedding", lambda: RandomEmbedding(x.shape[1], self.seed))
+            return net.features(x)
+        if self.kind == STACKED:
+            raise ValueError(
+                "feature metrics on Stacked MNIST's 3x28x28 images are not defined; "
+                "pass (N, D) features instead"
+            )
+        return x.reshape(len(x), -1)
+
+    def probs(self, x: torch.Tensor, features: torch.Tensor) -> torch.Tensor | None:
+        """Class probabilities: the user's classifier, a probe on the reference's labels, or
+        the built-in digit classifier (None when no classes are known)."""
+        if self.classify is not None:
+            out = torch.as_tensor(np.asarray(self.classify(x)), dtype=torch.float32)
+            if out.dim() != 2 or len(out) != len(x):
+                raise ValueError(
+                    f"classifier: expected probabilities (N, classes) for {len(x)} images, "
+                    f"got shape {tuple(out.shape)}"
+                )
+            return out
+        if self.labels is not None:
+            return self._probe()(features).softmax(dim=1)
+        if self.kind == IMAGE:
+            from ganwatch.metrics.classifier import classifier_probs
+
+            return classifier_probs(self.classifier(), x.reshape(-1, 1, 28, 28))
+        return None
+
+    def _probe(self):
+        from ganwatch.metrics.embedding import linear_probe
+
+        def fit():
+            classes = int(self.labels.max()) + 1
+            return linear_probe(self.reference_features(), self.labels, classes, self.seed)
+
+        return self._cached("probe", fit)
 
     def view(self, samples: Any) -> View:
         """``samples`` with what the metrics of this kind of data read of them."""
-        x = as_float(samples)
-        if x.shape[1:].numel() != self.reference.shape[1:].numel() or x.dim() < 2:
-            raise ValueError(
-                f"samples of shape {tuple(x.shape[1:])} cannot be measured against a "
-                f"reference of shape {tuple(self.reference.shape[1:])}: they must be the same "
-                "kind of data"
-            )
+        return self._view_of(self.convert(samples))
+
+    def _view_of(self, x: torch.Tensor, features: torch.Tensor | None = None) -> View:
+        """The view of samples already converted (values in [-1, 1], the reference's shape)."""
         if self.kind in (POINTS, STACKED):
             return View(x)
-        features = self.features(x)
-        if self.kind != IMAGE:
-            return View(x, features, groups=self._nearest_group(features))
-        from ganwatch.metrics.classifier import classifier_probs
-
-        probs = classifier_probs(self.classifier(), x.reshape(-1, 1, 28, 28))
-        return View(x, features, probs, probs.argmax(dim=1))
+        features = self.features(x) if features is None else features
+        probs = self.probs(x, features)
+        groups = probs.argmax(dim=1) if probs is not None else self._nearest_group(features)
+        return View(x, features, probs, groups)
 
     def reference_view(self) -> View:
-        return self._cached("reference", lambda: self.view(self.reference))
+        return self._cached(
+            "reference", lambda: self._view_of(self.reference, self.reference_features())
+        )
 
     def reference_features(self) -> torch.Tensor:
-        return self.reference_view().features
+        """Features of the reference, computed once (everything else reads them)."""
+        return self._cached("features", lambda: self.features(self.reference))
 
     def _group_centres(self) -> torch.Tensor:
         """k-means centres of the reference's features: the realism groups of data without
@@ -158,7 +229,7 @@ class MetricSuite:
         from ganwatch.metrics.kmeans import kmeans
 
         def fit() -> torch.Tensor:
-            features = self.features(self.reference)
+            features = self.reference_features()
             k = max(1, min(GROUPS, len(features) // 50))
             return kmeans(features, k, n_init=1, seed=self.seed).centres
 
@@ -181,7 +252,7 @@ class MetricSuite:
         def fit():
             ref = self.reference_view()
             count = ref.probs.shape[1] if ref.probs is not None else len(self._group_centres())
-            images = ref.x if self.kind == IMAGE else None
+            images = ref.x if self.kind in (IMAGE, PICTURE) else None
             return Typicality.fit(ref.features, ref.groups, count, images)
 
         return self._cached("typicality", fit)
@@ -189,7 +260,7 @@ class MetricSuite:
     # -- one metric each --------------------------------------------------------------
     def ndb(self, samples: Any, bins: int = NDB_BINS):
         """NDB and JS over k-means bins fitted on the reference's pixels (an NDBResult)."""
-        x = as_float(samples)
+        x = self._x(samples)
         return self.bins(bins).evaluate(x.reshape(len(x), -1))
 
     def prdc(self, samples: Any, k: int = PRDC_K) -> dict[str, float]:
@@ -224,47 +295,56 @@ class MetricSuite:
     def realism(self, samples: Any) -> float:
         """The share of samples as close to real data as real data is (see ``realism``)."""
         view = samples if isinstance(samples, View) else self.view(samples)
-        images = view.x if self.kind == IMAGE else None
+        images = view.x if self.kind in (IMAGE, PICTURE) else None
         return self._typicality().share(view.features, view.groups, images)
+
+    def detail(self, samples: Any) -> float:
+        """The samples' fine detail relative to real images of their class (see ``realism``)."""
+        view = samples if isinstance(samples, View) else self.view(samples)
+        return self._typicality().detail_ratio(view.groups, view.x)
 
     def stacked_modes(self, samples: Any) -> dict[str, Any]:
         from ganwatch.metrics.classes import stacked_mnist_modes
 
-        return stacked_mnist_modes(self.classifier(), as_float(samples))
+        return stacked_mnist_modes(self.classifier(), self._x(samples))
 
     def toy_modes(self, samples: Any) -> dict[str, Any]:
         from ganwatch.data.toy import mode_centres, mode_sigma
         from ganwatch.metrics.toy import toy_mode_metrics
 
-        x = as_float(samples).numpy()
+        x = self._x(samples).numpy()
         return toy_mode_metrics(x, mode_centres(self.dataset), mode_sigma(self.dataset))
 
     def diversity(self, samples: Any) -> float:
         from ganwatch.metrics.diversity import diversity, reference_diversity
 
-        x = as_float(samples)
+        x = self._x(samples)
         n = min(DIVERSITY_BATCH, len(x), len(self.reference))
         flat = self.reference.reshape(len(self.reference), -1)
         ref = self._cached(f"diversity{n}", lambda: reference_diversity(flat, n=n))
         return float(diversity(x[:n].reshape(n, -1), ref))
 
+    def _x(self, samples: Any) -> torch.Tensor:
+        """The samples in [-1, 1] (a View's are converted already)."""
+        return samples.x if isinstance(samples, View) else self.convert(samples)
+
     def _features_of(self, samples: Any) -> torch.Tensor:
-        return samples.features if isinstance(samples, View) else self.features(as_float(samples))
+        return samples.features if isinstance(samples, View) else self.features(self._x(samples))
 
     # -- what the Monitor measures after an epoch -------------------------------------
     def values(self, view: View, with_ndb: bool = True) -> tuple[dict[str, float], Any]:
         """Every ``metric/...`` value of one view of samples, and the NDB result if run."""
         if self.kind == POINTS:
-            toy = self.toy_modes(view.x)
+            toy = self.toy_modes(view)
             return {
                 "metric/modes_captured": float(toy["modes_captured"]),
                 "metric/modes": float(len(toy["histogram"])),
                 "metric/high_quality": float(toy["high_quality"]),
                 "metric/mode_kl": float(toy["mode_kl"]),
             }, None
-        values = {"metric/diversity": self.diversity(view.x)}
+        values = {"metric/diversity": self.diversity(view)}
         if self.kind == STACKED:
-            stacked = self.stacked_modes(view.x)
+            stacked = self.stacked_modes(view)
             values["metric/stacked_modes"] = float(stacked["modes_covered"])
             values["metric/stacked_kl"] = float(stacked["mode_kl"])
             return values, None
@@ -272,13 +352,14 @@ class MetricSuite:
         if len(view.x) >= 2:
             values["metric/fid"] = self.fid(view)
         values["metric/realism"] = self.realism(view)
-        if self.kind != IMAGE:
-            return values, None
-        classes = self.classes(view)
-        values["metric/classes_covered"] = float(classes["classes_covered"])
-        values["metric/classes"] = float(len(classes["class_histogram"]))
-        values["metric/class_kl"] = float(classes["class_kl"])
-        ndb = self.ndb(view.x) if with_ndb else None
+        if self.kind in (IMAGE, PICTURE):
+            values["metric/detail"] = self.detail(view)
+        if view.probs is not None:
+            classes = self.classes(view)
+            values["metric/classes_covered"] = float(classes["classes_covered"])
+            values["metric/classes"] = float(len(classes["class_histogram"]))
+            values["metric/class_kl"] = float(classes["class_kl"])
+        ndb = self.ndb(view) if with_ndb and self.kind in (IMAGE, PICTURE) else None
         if ndb is not None:
             values["metric/ndb_k"] = float(ndb.ndb_k)
         return values, ndb
@@ -304,84 +385,9 @@ class MetricSuite:
             return None
 
         def make() -> Bands:
-            pool = self._cached("pool", lambda: self.view(self.held_out))
+            pool = self._cached("pool", lambda: self._view_of(self.held_out))
             return measure_bands(
                 lambda rows: self.values(pool.rows(rows))[0], len(pool.x), n, seed=self.seed
             )
 
         return self._cached(f"band{n}", make)
-
-
-def compute(
-    metric: str,
-    reference: Samples,
-    samples: Samples,
-    *,
-    bins: int = NDB_BINS,
-    k: int | None = None,
-    seed: int = 0,
-    data_dir: str | None = None,
-    chart: str | None = None,
-) -> dict[str, Any]:
-    """``ganwatch metrics``: one metric of ``samples`` against the whole ``reference``, as a
-    JSON-ready dict. ``chart`` (NDB only) also writes the bins chart as a PNG there."""
-    if metric not in METRIC_NAMES:
-        raise ValueError(f"unknown metric {metric!r}; expected one of {', '.join(METRIC_NAMES)}")
-    _check_pair(reference.array, samples.array)
-    suite = MetricSuite.prepare(
-        reference.array, dataset=reference.dataset, data_dir=data_dir, seed=seed, limit=None
-    )
-    gen = samples.array
-    if metric == "ndb":
-        result = suite.ndb(gen, bins)
-        if chart:
-            from ganwatch.metrics.ndb_plot import ndb_chart
-
-            ndb_chart(result, chart)
-        return jsonable(result.to_dict())
-    if metric == "prdc":
-        improved = suite.improved_precision_recall(gen)
-        out = suite.prdc(gen, k or PRDC_K)
-        out.update(
-            {"improved_precision": improved["precision"], "improved_recall": improved["recall"]}
-        )
-        return out
-    if metric == "fid":
-        return {"fid": suite.fid(gen)}
-    if metric == "kid":
-        result = suite.kid(gen, seed)
-        return {"kid": result["kid_mean"], "kid_std": result["kid_std"]}
-    return jsonable(_modes(suite, gen))
-
-
-def _check_pair(reference: np.ndarray, samples: np.ndarray) -> None:
-    both_images = reference.ndim in (3, 4) and samples.ndim in (3, 4)
-    if reference.shape[1:] != samples.shape[1:] and not (
-        both_images and reference.shape[-2:] == samples.shape[-2:] == (28, 28)
-    ):
-        raise ValueError(
-            f"reference samples have shape {reference.shape[1:]} but the samples "
-            f"{samples.shape[1:]}: they must describe the same kind of data"
-        )
-
-
-def _modes(suite: MetricSuite, gen: np.ndarray) -> dict[str, Any]:
-    """Classes covered (1-channel images), Stacked MNIST modes (3 channels), toy modes (2-D)."""
-    kind = data_kind(tuple(gen.shape[1:]), suite.dataset)
-    if kind == IMAGE:
-        return suite.classes(gen)
-    if kind == STACKED:
-        result = suite.stacked_modes(gen)
-        result["modes_captured"] = result["modes_covered"]  # one key for every kind of data
-        return result
-    if kind == POINTS:
-        return suite.toy_modes(gen)
-    if gen.ndim == 2 and gen.shape[1] == 2:
-        raise ValueError(
-            "modes of 2-D samples need the toy dataset as reference: "
-            "--reference ring or --reference grid"
-        )
-    raise ValueError(
-        f"'modes' needs images (N, 28, 28), (N, 1|3, 28, 28) or 2-D points; "
-        f"got samples of shape {gen.shape}"
-    )

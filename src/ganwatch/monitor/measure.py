@@ -42,8 +42,10 @@ class Measurement:
         ndb_every: int = 5,
         data_dir: str | None = None,
         say: Callable[[str], None] = _say,
+        options: dict[str, Any] | None = None,
     ) -> None:
         self.source, self.eval_samples = reference, eval_samples
+        self.options = dict(options or {})  # value_range, labels, classifier
         self.ndb_every, self.data_dir, self.say = ndb_every, data_dir, say
         self.suite: MetricSuite | None = None
         self.bands: Bands | None = None
@@ -61,7 +63,7 @@ class Measurement:
                 source = load_dataset(source, data_dir=self.data_dir).data
             elif hasattr(source, "data") and hasattr(source, "kind"):  # a ganwatch Dataset
                 dataset, source = source.name, source.data
-            self.suite = shared_suite(source, dataset, self.data_dir)
+            self.suite = shared_suite(source, dataset, self.data_dir, **self.options)
         return self.suite
 
     def toy_name(self) -> str | None:
@@ -88,13 +90,16 @@ class Measurement:
         started = time.perf_counter()
         if first:
             self.say("preparing the reference data for the metrics (once per run) ...")
-        suite = self.prepared()
-        n = suite.evaluation_count(len(samples))
-        bands = suite.band(n)
+        # Nothing measured may move the user's global random stream (models built to load
+        # a classifier draw their initial weights from it).
+        with torch.random.fork_rng(devices=[]):
+            suite = self.prepared()
+            n = suite.evaluation_count(len(samples))
+            bands = suite.band(n)
+            values, ndb = suite.measure(samples[:n], self.measured % self.ndb_every == 0)
         if bands is not None and bands != self.bands:
             self.bands = bands
             on_bands(bands)
-        values, ndb = suite.measure(samples[:n], self.measured % self.ndb_every == 0)
         self.measured += 1
         if first:
             self.say(f"reference ready in {time.perf_counter() - started:.1f} s")
@@ -124,17 +129,38 @@ _SHARED: dict[tuple, MetricSuite] = {}
 _SHARED_LIMIT = 4  # suites kept per process (each holds up to ~18,000 real samples)
 
 
-def shared_suite(data: Any, dataset: str | None, data_dir: str | None) -> MetricSuite:
+def _digest(values: Any) -> str:
+    if values is None:
+        return "-"
+    array = np.ascontiguousarray(
+        values.detach().cpu().numpy() if isinstance(values, torch.Tensor) else np.asarray(values)
+    )
+    return f"{array.shape}{array.dtype}" + hashlib.sha1(array.tobytes()).hexdigest()
+
+
+def shared_suite(
+    data: Any,
+    dataset: str | None,
+    data_dir: str | None,
+    value_range: str = "auto",
+    labels: Any = None,
+    classifier: Callable | None = None,
+) -> MetricSuite:
     """The suite of one reference, prepared once per process: runs that measure against the
     same real data (a sweep's cells, a reproduce's presets, a test session) share the
     classifier, the bins, the features and the bands. Keyed by the data's content."""
-    x = torch.as_tensor(data).detach().cpu().contiguous()
-    digest = hashlib.sha1(x.numpy().tobytes()).hexdigest()
-    key = (dataset, data_dir, tuple(x.shape), str(x.dtype), digest)
+    key = (dataset, data_dir, value_range, _digest(data), _digest(labels), id(classifier))
     if key not in _SHARED:
         if len(_SHARED) >= _SHARED_LIMIT:
             _SHARED.pop(next(iter(_SHARED)))
-        _SHARED[key] = MetricSuite.prepare(x, dataset=dataset, data_dir=data_dir)
+        _SHARED[key] = MetricSuite.prepare(
+            data,
+            dataset=dataset,
+            data_dir=data_dir,
+            value_range=value_range,
+            labels=labels,
+            classifier=classifier,
+        )
     return _SHARED[key]
 
 

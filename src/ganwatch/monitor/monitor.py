@@ -39,6 +39,7 @@ from ganwatch.catalog.keys import step_key_names
 from ganwatch.diagnose import History, Verdict, diagnose, found_kinds, steady_verdict
 from ganwatch.metrics.bands import Bands
 from ganwatch.monitor.measure import Measurement, png_to_array, sample_picture
+from ganwatch.monitor.values import check_scalar, finite, to_float
 from ganwatch.store import RunStore
 from ganwatch.store.lock import RunLock
 
@@ -65,6 +66,9 @@ class Monitor:
         eval_samples: int | None = None,
         data_dir: str | None = None,
         on_verdict: Callable[[Verdict, Verdict | None], None] | None = None,
+        labels: Any = None,
+        classifier: Callable[[torch.Tensor], Any] | None = None,
+        value_range: str = "auto",
     ) -> None:
         """``reference``: real data (array or tensor, or a dataset name such as "mnist" or
         "ring"); None records and diagnoses from the losses alone. Without ``run_id`` a run
@@ -72,6 +76,13 @@ class Monitor:
         with it, that existing run is resumed at ``step``/``epoch`` (a ``resumed`` event).
         ``stop_on``: verdict kinds that set ``should_stop``. ``on_verdict(new, previous)`` is
         called when the reported verdict changes (see ``ganwatch.diagnose.steady_verdict``).
+
+        Any images work: (N, C, H, W), (N, H, W, C) or (N, H, W), 1 to 4 channels, 8 to 256
+        pixels a side, uint8 or float in [0, 1] or [-1, 1] (``value_range``: "auto" detects
+        it, see ``metrics.inputs.float_samples_range``). ``labels`` (the reference's class of
+        each sample) or ``classifier`` (a callable from images in [-1, 1] to class
+        probabilities) give class coverage and class KL for data ganwatch has no classifier
+        of its own for.
         """
         self.stop_on = tuple(stop_on)
         unknown = sorted(set(self.stop_on) - set(FAILURE_KINDS))
@@ -102,8 +113,13 @@ class Monitor:
         self.data_dir = data_dir
         self.on_verdict = on_verdict
         self._reference_source = reference
+        options = {"value_range": value_range, "labels": labels, "classifier": classifier}
         self.measurement = Measurement(
-            reference, eval_samples=eval_samples, ndb_every=ndb_every, data_dir=data_dir
+            reference,
+            eval_samples=eval_samples,
+            ndb_every=ndb_every,
+            data_dir=data_dir,
+            options=options,
         )
         self._bands: Bands | None = self._recorded_bands()
         self._pending: list[tuple] = []  # per-step values, tensors kept as they are
@@ -129,7 +145,7 @@ class Monitor:
         row = (loss_g, loss_d_real, loss_d_fake, d_real, d_fake, grad_g, grad_d)
         self._check_open()
         for key, value in zip(STEP_KEYS, row, strict=True):
-            _check_scalar(key, value)
+            check_scalar(key, value)
         self._pending.append(row)
 
     def log_steps(self, rows: torch.Tensor | np.ndarray) -> None:
@@ -155,7 +171,7 @@ class Monitor:
         if not self._pending:
             return np.zeros((0, len(STEP_KEYS)))
         given = np.array([[v is not None for v in row] for row in self._pending])
-        values = np.array([[_to_float(v) for v in row] for row in self._pending])
+        values = np.array([[to_float(v) for v in row] for row in self._pending])
         first = self.step
         self.store.log_steps(
             self.run_id,
@@ -216,7 +232,7 @@ class Monitor:
             }
             values["loss/g_std"] = g_std
         values.update(extra or {})
-        if samples is not None and not _finite(samples):
+        if samples is not None and not finite(samples):
             warnings.warn(
                 f"run {self.run_id} epoch {self.epoch}: the samples contain NaN or infinite "
                 "values: the generator has diverged",
@@ -347,36 +363,3 @@ class Monitor:
     def _recorded_found(self) -> list[str]:
         """The detectors' kind at each recorded epoch, so a resumed run keeps counting."""
         return found_kinds(self._recorded_verdicts(), [int(r["epoch"]) for r in self._history])
-
-
-def _check_scalar(key: str, value: Any) -> None:
-    """A step value must be one number: catch a forgotten ``.mean()`` when it is logged, not
-    at the end of the epoch (a tensor's size is known without a device sync)."""
-    if value is None or isinstance(value, (float, int, np.number)) and not isinstance(value, bool):
-        return
-    if isinstance(value, torch.Tensor):
-        if value.numel() == 1:
-            return
-        raise ValueError(
-            f"Monitor.log_step: {key} must be one number, got a tensor of shape "
-            f"{tuple(value.shape)} (reduce it first, e.g. with .mean())"
-        )
-    if isinstance(value, np.ndarray) and value.size == 1:
-        return
-    raise ValueError(
-        f"Monitor.log_step: {key} must be a number or a one-element tensor, got "
-        f"{type(value).__name__} {value!r:.60}"
-    )
-
-
-def _finite(samples: Any) -> bool:
-    x = samples if isinstance(samples, torch.Tensor) else torch.as_tensor(np.asarray(samples))
-    return not x.is_floating_point() or bool(torch.isfinite(x).all())
-
-
-def _to_float(value: Any) -> float:
-    if value is None:
-        return math.nan
-    if isinstance(value, torch.Tensor):
-        return float(value.detach().float().item())
-    return float(value)
