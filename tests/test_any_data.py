@@ -223,3 +223,17 @@ def test_measuring_leaves_the_users_random_state_alone(tmp_path, classifier_cach
         mon.log_step(0.9, 0.5, 0.5)
         mon.end_epoch(samples=noise)
     assert torch.equal(torch.rand(3), expected)
+
+
+def test_prepare_pays_for_the_reference_before_training(tmp_path, capsys):
+    """``Monitor.prepare()`` does the reference's one-time work (and records the bands) before
+    the loop; the first ``end_epoch`` then only measures."""
+    data = sklearn_digits()
+    mon = Monitor(data["reference"], tmp_path, labels=data["labels"]).prepare(samples=SAMPLES)
+    assert "reference ready" in capsys.readouterr().err
+    assert [e["kind"] for e in mon.store.events(mon.run_id, "reference")] == ["reference"]
+    mon.log_step(0.9, 0.5, 0.5)
+    mon.end_epoch(samples=samples_of("held_out", data))
+    assert "preparing" not in capsys.readouterr().err
+    assert len(mon.store.events(mon.run_id, "reference")) == 1  # the same bands, not again
+    mon.close()

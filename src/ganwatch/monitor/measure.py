@@ -86,24 +86,37 @@ class Measurement:
             if generator is None:
                 return {}, None
             samples = self.draw(generator, latent_dim)
+        n = self.prepare(len(samples), on_bands)
+        # Nothing measured may move the user's global random stream (see ``prepare``).
+        with torch.random.fork_rng(devices=[]):
+            values, ndb = self.suite.measure(samples[:n], self.measured % self.ndb_every == 0)
+        self.measured += 1
+        return values, ndb
+
+    def prepare(self, count: int, on_bands: Callable[[Bands], None]) -> int:
+        """Prepare the reference (once) and what held-out real data scores at ``count``
+        samples; hand new bands to ``on_bands``. Returns the count that will be measured."""
         first = self.suite is None
         started = time.perf_counter()
         if first:
             self.say("preparing the reference data for the metrics (once per run) ...")
-        # Nothing measured may move the user's global random stream (models built to load
-        # a classifier draw their initial weights from it).
+        # Models built to load a classifier draw their initial weights from the global random
+        # stream; the user's seeded loop must not see that.
         with torch.random.fork_rng(devices=[]):
             suite = self.prepared()
-            n = suite.evaluation_count(len(samples))
+            n = suite.evaluation_count(count)
             bands = suite.band(n)
-            values, ndb = suite.measure(samples[:n], self.measured % self.ndb_every == 0)
         if bands is not None and bands != self.bands:
             self.bands = bands
             on_bands(bands)
-        self.measured += 1
         if first:
             self.say(f"reference ready in {time.perf_counter() - started:.1f} s")
-        return values, ndb
+        return n
+
+    def default_count(self) -> int:
+        """Samples measured per evaluation when drawn from a generator on this machine."""
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        return self.eval_samples or DEFAULT_EVAL_SAMPLES[device]
 
     def draw(self, generator: torch.nn.Module, latent_dim: int | None) -> torch.Tensor:
         """Evaluation samples from fixed noise (the same every epoch), on the CPU."""
