@@ -205,7 +205,13 @@ def _report(experiments: list[Experiment], scale: str, command: str) -> str:
         f"# The article's experiments, reproduced ({scale} scale)",
         "",
         "Each row: the article's account, ganwatch's final verdict and the latest measured "
-        f"metrics. Command: `{command}`.",
+        f"metrics. Command: `{command}`."
+        + (
+            " Quick scale trains the CPU-sized MLP pair on 12,800 digits for 20 epochs in place"
+            " of the article's convolutional pair (README, Scales)."
+            if scale == "quick"
+            else ""
+        ),
         "",
         "| experiment | the article | ganwatch verdict | agrees | "
         + " | ".join(m.split("/")[1] for m in SUMMARY_METRICS)

@@ -296,3 +296,11 @@ def test_oscillating_generator_loss_is_only_supporting() -> None:
     assert with_support is not None and without is not None
     assert with_support.confidence > without.confidence
     assert "g_oscillation" in with_support.tags
+
+
+def test_healthy_is_dated_from_when_the_metrics_became_good_not_the_losses() -> None:
+    """Settled losses hold through a collapse too; the recovery starts at the good metrics."""
+    epochs = [{**TWO_CLASSES, **HEALTHY_LOSSES}] * 3 + [{**REAL, **HEALTHY_LOSSES}] * 3
+    found = detect_healthy(history(*epochs))
+    assert found is not None
+    assert found.since_index == 3

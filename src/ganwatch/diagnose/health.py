@@ -4,6 +4,8 @@ verdict that needs *all* checks to pass rather than any signal to fire."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ganwatch.diagnose.detectors import DEFAULT_CLASSES, ndb_threshold, relative, run_constant
@@ -40,7 +42,7 @@ def _health_checks(h: History, t: Thresholds) -> list[tuple[str, str, float, str
         ("metric/realism", ">", t.realism_healthy, "The samples are data-like."),
         ("metric/detail", ">", t.detail_low, "The samples are as detailed as real images."),
         ("metric/classes_covered", ">", t.healthy_classes_frac * total, "Most classes appear."),
-        ("metric/coverage", ">", coverage, "Samples cover the real data about as real data does."),
+        ("metric/coverage", ">", coverage, "Samples cover as much as healthy GANs do."),
         ("metric/class_kl", "<", t.healthy_class_kl, "Classes appear in the data's proportions."),
         ("metric/diversity", ">", t.healthy_diversity, "The fixed-noise samples differ."),
         (
@@ -102,4 +104,7 @@ def detect_healthy(h: History, t: Thresholds = DEFAULT) -> Finding | None:
     metrics = signal(cond, "metrics_good", t.weight_metrics_good, evidence)
     if metrics is None:
         return None
-    return combine("healthy", [metrics, settled])
+    found = combine("healthy", [metrics, settled])
+    # Healthy since the metrics became good, not since the losses settled: settled losses
+    # also hold through a collapse, so they cannot date the recovery.
+    return replace(found, since_index=metrics.since) if found else None

@@ -41,38 +41,38 @@ class Thresholds:
 
     # Realism decides first: samples that are not data-like are a convergence failure.
     realism_low: float = _t(
-        0.5, "convergence failure: realism < this (real data scores ~0.99 at any count)"
+        0.6, "convergence failure: realism < this (real data scores ~0.99 at any count)"
     )
     realism_healthy: float = _t(0.7, "healthy: realism >= this")
     detail_low: float = _t(
         0.6, "convergence failure: detail < this (real data ~1.0, 3x3-blurred photos 0.55)"
     )
     toy_quality_low: float = _t(0.2, "convergence failure (toy): high_quality < this")
-    healthy_toy_quality: float = _t(0.5, "healthy (toy): high_quality >= this")
+    healthy_toy_quality: float = _t(0.3, "healthy (toy): high_quality >= this")
 
     # Mode collapse, judged only while the samples are data-like.
     collapse_classes_frac: float = _t(0.7, "collapse: classes covered < this x classes")
     collapse_coverage_ratio: float = _t(
-        0.5, "collapse: coverage < this x real data's coverage at the same count"
+        0.05, "collapse: coverage < this x real data's coverage at the same count"
     )
     collapse_coverage_fallback: float = _t(
         0.05, "collapse, without real-data bands: coverage < this"
     )
-    collapse_class_kl: float = _t(0.5, "collapse: class KL > this (real data: < 0.02)")
+    collapse_class_kl: float = _t(0.8, "collapse: class KL > this (real data: < 0.02)")
     ndb_k_margin: float = _t(0.3, "collapse: NDB/K > real data's highest NDB/K + this")
     ndb_k_fallback: float = _t(0.6, "collapse, without real-data bands: NDB/K > this")
     ndb_k_support: float = _t(0.15, "collapse, supporting only: NDB/K > real's highest + this")
     diversity_low: float = _t(0.4, "collapse: fixed-noise diversity < this (real: ~1)")
     g_std_rel: float = _t(0.5, "collapse, supporting only: loss/g_std > this x |loss/g|")
     toy_modes_frac: float = _t(0.75, "collapse (toy): modes captured < this x modes")
-    toy_min_quality: float = _t(0.5, "collapse (toy): ... while high_quality >= this")
+    toy_min_quality: float = _t(0.2, "collapse (toy): ... while high_quality >= this")
 
     # Convergence failure.
     fid_far_ratio: float = _t(
         40.0, "convergence failure: FID > this x real data's FID (far from the data)"
     )
     fid_far_fallback: float = _t(500.0, "... without real-data bands: FID > this")
-    fid_ratio: float = _t(10.0, "convergence failure: FID > this x real data's FID, not falling")
+    fid_ratio: float = _t(3.0, "convergence failure: FID > this x real data's FID, not falling")
     fid_fallback: float = _t(50.0, "... without real-data bands: FID > this")
     fid_window: int = _t(3, "FID evaluations compared to decide 'not improving'")
     fid_min_improvement: float = _t(0.05, "FID improving = latest < (1 - this) x earlier best")
@@ -87,10 +87,10 @@ class Thresholds:
     # Healthy.
     healthy_classes_frac: float = _t(0.9, "healthy: classes covered >= this x classes")
     healthy_coverage_ratio: float = _t(
-        0.6, "healthy: coverage >= this x real data's coverage at the same count"
+        0.1, "healthy: coverage >= this x real data's coverage at the same count"
     )
     healthy_coverage_fallback: float = _t(0.1, "healthy, without real-data bands: coverage >= this")
-    healthy_class_kl: float = _t(0.2, "healthy: class KL <= this")
+    healthy_class_kl: float = _t(0.3, "healthy: class KL <= this")
     healthy_diversity: float = _t(0.6, "healthy: diversity >= this")
     healthy_toy_modes_frac: float = _t(0.9, "healthy (toy): modes captured >= this x modes")
     settle_window: int = _t(3, "healthy: epochs of loss/g that must lie in a band")

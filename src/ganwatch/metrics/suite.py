@@ -48,6 +48,7 @@ NDB_BINS = 100
 MONITOR_NDB_INITS = 3
 PRDC_K = 5
 IMPROVED_PR_K = 3
+MIN_SAMPLES_PER_BIN = 10  # real samples per NDB bin the Monitor asks for, at least
 MIN_BAND_SAMPLES = 256  # held-out real samples below which no band is measured
 GROUPS = 10  # k-means groups of the reference's features when no classifier fits the data
 #: What ``ganwatch metrics`` computes, one at a time (declared in the catalog).
@@ -240,10 +241,16 @@ class MetricSuite:
 
         return assign(features, self._group_centres())[0]
 
-    def bins(self, bins: int = NDB_BINS):
-        """NDB's k-means bins of the reference, fitted once with ``ndb_inits`` starts."""
+    def bins(self, bins: int | None = None):
+        """NDB's k-means bins of the reference, fitted once with ``ndb_inits`` starts.
+
+        ``None``: the paper's 100 bins, fewer on a small reference so that every bin can
+        hold ``MIN_SAMPLES_PER_BIN`` real samples (a proportion test on a bin of one or two
+        samples tests nothing)."""
         from ganwatch.metrics.ndb import NDBBins
 
+        if bins is None:
+            bins = max(2, min(NDB_BINS, len(self.reference) // MIN_SAMPLES_PER_BIN))
         flat = self.reference.reshape(len(self.reference), -1)
         fit = lambda: NDBBins.fit(flat, bins=bins, seed=self.seed, n_init=self.ndb_inits)  # noqa: E731
         return self._cached(f"bins{bins}", fit)
@@ -260,7 +267,7 @@ class MetricSuite:
         return self._cached("typicality", fit)
 
     # -- one metric each --------------------------------------------------------------
-    def ndb(self, samples: Any, bins: int = NDB_BINS):
+    def ndb(self, samples: Any, bins: int | None = None):
         """NDB and JS over k-means bins fitted on the reference's pixels (an NDBResult)."""
         x = self._x(samples)
         return self.bins(bins).evaluate(x.reshape(len(x), -1))

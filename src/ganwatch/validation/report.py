@@ -43,10 +43,10 @@ def half(runs: Sequence[CorpusRun], split: str) -> list[CorpusRun]:
     return [run for run in runs if run.split == split]
 
 
-def _headline(summary: Summary) -> list[str]:
+def _headline(summary: Summary, which: str = "held-out half") -> list[str]:
     delays = summary.delays
     return [
-        "| measure | held-out half | required |",
+        f"| measure | {which} | required |",
         "|---|---|---|",
         f"| runs | {summary.runs} ({summary.evaluations} evaluations) | >= 30 |",
         f"| verdict at the end agrees with the truth | {summary.runs_agree} of "
@@ -98,7 +98,7 @@ def report(out: str | Path, thresholds: Thresholds = DEFAULT, command: str = "")
         "",
         "#### The same on the calibration half (even seeds, tuned on)",
         "",
-        *_headline(cal_summary)[2:],
+        *_headline(cal_summary, "calibration half"),
     ]
     return "\n".join(lines)
 

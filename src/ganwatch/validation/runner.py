@@ -58,13 +58,21 @@ def train_and_judge(recipe: Recipe, seed: int, store_root: str, data_dir: str | 
     """Train one run of ``recipe`` and judge its generator after every epoch."""
     import torch
 
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _train_and_judge(recipe, seed, store_root, data_dir)
+    finally:
+        torch.set_num_threads(threads)  # in-process (jobs=1): leave the caller's setting
+
+
+def _train_and_judge(recipe: Recipe, seed: int, store_root: str, data_dir: str | None) -> CorpusRun:
     from ganwatch.config import build_config
     from ganwatch.store import RunStore
     from ganwatch.training import train
     from ganwatch.training.preview import evaluation_generator
     from ganwatch.validation.judge import judge_generator, load_judge
 
-    torch.set_num_threads(1)
     values = recipe.config(seed)
     if data_dir:
         values["data_dir"] = data_dir

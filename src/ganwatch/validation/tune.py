@@ -30,6 +30,9 @@ SEARCH: Mapping[str, Sequence[float]] = {
     "healthy_toy_quality": (0.3, 0.4, 0.5, 0.6),
     "toy_modes_frac": (0.5, 0.75, 0.9),
     "diversity_low": (0.2, 0.3, 0.4, 0.5),
+    "ndb_k_margin": (0.1, 0.2, 0.3, 0.4, 0.5),
+    "healthy_toy_modes_frac": (0.75, 0.875, 1.0),
+    "toy_min_quality": (0.2, 0.3, 0.4, 0.5),
 }
 PASSES = 2
 
