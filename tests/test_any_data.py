@@ -104,20 +104,12 @@ EXPECTED = {
     "blurred": "convergence_failure",
 }
 DATASETS = {"photos": photos, "digits": sklearn_digits}
-#: Where the thresholds tuned on the MNIST corpus (docs/diagnosis.md) miss, as documented in
-#: docs/any-data.md: two of the six photo classes cover 40% of what real crops cover (healthy
-#: MNIST GANs in the corpus: 14-28%) and score a class KL of 0.67 (tuned limit 0.8), so no
-#: collapse signal fires. The Monitor must then still not call the samples healthy.
-MISSED = {("photos", "two_classes")}
 
 
 @pytest.mark.parametrize("case", list(EXPECTED))
 @pytest.mark.parametrize("dataset", list(DATASETS))
 def test_verdict_on_real_data_of_other_kinds(tmp_path, dataset, case):
     verdict = verdict_for(tmp_path, DATASETS[dataset](), case)
-    if (dataset, case) in MISSED:
-        assert verdict.kind == "warming_up", verdict.to_dict()
-        return
     assert verdict.kind == EXPECTED[case], verdict.to_dict()
     if case == "blurred":
         assert any(e.metric == "metric/detail" for e in verdict.evidence), verdict.to_dict()

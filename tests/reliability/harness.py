@@ -74,11 +74,12 @@ def kill_and_resume(store: Path, kills: int, epochs: int, seed: int = 0) -> Kill
     )
     done_kills = resumes = 0
     while True:
+        before = _epochs_recorded(store)
         child = subprocess.Popen(
             command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
         )
-        if done_kills < kills:
-            time.sleep(rng.uniform(2.0, 5.0))
+        if done_kills < kills and _progressed(store, before, child):
+            time.sleep(rng.uniform(0.0, 0.5))  # somewhere inside the next epoch or two
             if child.poll() is None:
                 child.send_signal(signal.SIGKILL)
                 done_kills += 1
@@ -86,13 +87,10 @@ def kill_and_resume(store: Path, kills: int, epochs: int, seed: int = 0) -> Kill
         with RunStore(store) as opened:
             run = opened.list_runs()[0]
             status = opened.live_status(run) if run.status == "running" else run.status
-        if status == "finished" and done_kills >= kills:
-            break
         if status == "finished":
-            continue  # finished before the kill: nothing to resume, train no more
+            break  # every kill that landed hit a training process; report how many did
         command = _ganwatch("resume", "killed", "--store", str(store), "--quiet")
         resumes += 1
-        time.sleep(0.1)
     with RunStore(store) as opened:
         run = opened.list_runs()[0]
         steps = opened.step_metrics(run.id)["loss/g"][0].tolist()
@@ -109,6 +107,27 @@ def kill_and_resume(store: Path, kills: int, epochs: int, seed: int = 0) -> Kill
         lost_epochs=len(set(range(1, epochs + 1)) - set(recorded)),
         status=run.status,
     )
+
+
+def _epochs_recorded(store: Path) -> int:
+    from ganwatch.store import RunStore
+    from ganwatch.store.database import DB_NAME
+
+    if not (store / DB_NAME).is_file():
+        return 0
+    with RunStore(store, read_only=True) as opened:
+        runs = opened.list_runs()
+        return len(opened.epoch_metrics(runs[0].id)) if runs else 0
+
+
+def _progressed(store: Path, before: int, child: subprocess.Popen, limit: float = 60.0) -> bool:
+    """Wait until the child has recorded an epoch beyond ``before`` (True) or has exited."""
+    deadline = time.monotonic() + limit
+    while child.poll() is None and time.monotonic() < deadline:
+        if _epochs_recorded(store) > before:
+            return True
+        time.sleep(0.05)
+    return False
 
 
 # -- concurrent writers ------------------------------------------------------------------
@@ -328,7 +347,7 @@ def dashboard_load(store: Path, requests: int, concurrency: int) -> LoadFigures:
 # -- the document ------------------------------------------------------------------------
 def write_docs(scratch: Path) -> None:
     started = time.perf_counter()
-    kills = kill_and_resume(scratch / "kills", kills=16, epochs=40, seed=1)
+    kills = kill_and_resume(scratch / "kills", kills=16, epochs=120, seed=1)
     writers = concurrent_writers(scratch / "writers", writers=8, rows=2000)
     fuzzed = fuzz(scratch / "fuzz", count=280, seed=1)
     from ganwatch.cli import main

@@ -8,7 +8,7 @@ from ganwatch.cli import main
 
 
 def test_kill_minus_9_at_random_moments_loses_no_committed_epoch(tmp_path) -> None:
-    figures = kill_and_resume(tmp_path, kills=3, epochs=12, seed=0)
+    figures = kill_and_resume(tmp_path, kills=3, epochs=40, seed=0)
     assert figures.kills == 3 and figures.status == "finished"
     assert figures.lost_epochs == 0 and figures.duplicate_verdicts == 0
     assert figures.steps_recorded == figures.steps_expected

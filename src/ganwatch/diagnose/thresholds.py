@@ -59,7 +59,7 @@ class Thresholds:
         0.05, "collapse, without real-data bands: coverage < this"
     )
     collapse_class_kl: float = _t(0.8, "collapse: class KL > this (real data: < 0.02)")
-    ndb_k_margin: float = _t(0.3, "collapse: NDB/K > real data's highest NDB/K + this")
+    ndb_k_margin: float = _t(0.2, "collapse: NDB/K > real data's highest NDB/K + this")
     ndb_k_fallback: float = _t(0.6, "collapse, without real-data bands: NDB/K > this")
     ndb_k_support: float = _t(0.15, "collapse, supporting only: NDB/K > real's highest + this")
     diversity_low: float = _t(0.4, "collapse: fixed-noise diversity < this (real: ~1)")
