@@ -50,6 +50,7 @@ class Measurement:
         self.suite: MetricSuite | None = None
         self.bands: Bands | None = None
         self.measured = 0
+        self._from_disk: set[str] = set()  # reference-side entries the disk cache gave
 
     def prepared(self) -> MetricSuite:
         """The metric suite of the reference, prepared on first use (a dataset name is loaded;
@@ -90,8 +91,18 @@ class Measurement:
         # Nothing measured may move the user's global random stream (see ``prepare``).
         with torch.random.fork_rng(devices=[]):
             values, ndb = self.suite.measure(samples[:n], self.measured % self.ndb_every == 0)
+        if self.measured == 0:
+            self._keep_prepared()
         self.measured += 1
         return values, ndb
+
+    def _keep_prepared(self) -> None:
+        """After the first measurement everything the reference needs exists: write it to
+        the disk cache when it holds more than the cache gave (``prepared_cache``)."""
+        from ganwatch.metrics.prepared_cache import MODELS, save_from
+
+        if set(self.suite._cache) - set(MODELS) - self._from_disk:
+            save_from(self.suite)
 
     def prepare(self, count: int, on_bands: Callable[[Bands], None]) -> int:
         """Prepare the reference (once) and what held-out real data scores at ``count``
@@ -104,6 +115,11 @@ class Measurement:
         # stream; the user's seeded loop must not see that.
         with torch.random.fork_rng(devices=[]):
             suite = self.prepared()
+            if first and not suite._cache:  # a fresh suite: take what another process prepared
+                from ganwatch.metrics.prepared_cache import load_into
+
+                if load_into(suite):
+                    self._from_disk = set(suite._cache)
             n = suite.evaluation_count(count)
             bands = suite.band(n)
         if bands is not None and bands != self.bands:
