@@ -47,7 +47,18 @@ STEP_KEYS = step_key_names()
 
 
 class Monitor:
-    """Records a GAN's training, measures it after every epoch, and diagnoses it."""
+    """Records a GAN's training, measures it after every epoch, and diagnoses it.
+
+    In a torch.distributed job only rank 0 gets a Monitor; the other ranks get a
+    ``FollowerMonitor`` that records nothing and shares rank 0's verdict (see
+    ``monitor.distributed``: every rank must call ``end_epoch``)."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        from ganwatch.monitor.distributed import FollowerMonitor, rank
+
+        if rank() != 0:
+            return FollowerMonitor(kwargs.get("stop_on", ()))
+        return super().__new__(cls)
 
     def __init__(
         self,
@@ -214,14 +225,17 @@ class Monitor:
         ``preview``: the epoch's picture (an image array), stored as its ``grid``; without it
         the first 64 ``samples`` are drawn as the grid. An epoch whose measurement raises is
         not counted (its steps are kept)."""
+        from ganwatch.monitor.distributed import shared_verdict
+
         self._check_open()
         steps = self._flush_steps()
         self.epoch += 1
         try:
-            return self._end_epoch(steps, samples, generator, latent_dim, extra, preview)
+            verdict = self._end_epoch(steps, samples, generator, latent_dim, extra, preview)
         except BaseException:
             self.epoch -= 1
             raise
+        return shared_verdict(verdict)  # the other ranks of a distributed job wait for it
 
     def _end_epoch(
         self,
