@@ -6,9 +6,12 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_gpu_check_dry_run_writes_every_step(tmp_path, mnist_dir, trained_classifier) -> None:
     out = tmp_path / "check"
     env = {

@@ -117,6 +117,7 @@ def mnist_split(real_mnist_dir):
     return data.data[:13_797], data.data[13_797:], data.labels[13_797:]
 
 
+@pytest.mark.slow
 def test_held_out_real_digits_are_healthy(tmp_path, classifier_cache, real_mnist_dir, mnist_split):
     reference, held_out, _ = mnist_split
     verdict = _judge(
@@ -126,6 +127,7 @@ def test_held_out_real_digits_are_healthy(tmp_path, classifier_cache, real_mnist
 
 
 @pytest.mark.parametrize("count", [256, 1000, 5000])
+@pytest.mark.slow
 def test_real_test_digits_are_healthy_by_the_third_evaluation_at_any_count(
     tmp_path, classifier_cache, real_mnist_dir, mnist_test, count
 ):

@@ -138,6 +138,7 @@ def test_bad_inputs_are_clear_errors(capsys, tmp_path, features):
     assert "none.npy" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_images_go_through_the_classifier(
     capsys, monkeypatch, tmp_path, trained_classifier, mnist_test, real_mnist_dir
 ):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from harness import concurrent_writers, dashboard_load, fuzz, kill_and_resume
 
 from ganwatch.cli import main
 
 
+@pytest.mark.slow
 def test_kill_minus_9_at_random_moments_loses_no_committed_epoch(tmp_path) -> None:
     figures = kill_and_resume(tmp_path, kills=3, epochs=40, seed=0)
     assert figures.kills == 3 and figures.status == "finished"
