@@ -100,3 +100,16 @@ def test_real_mnist_digits_measure_the_same_from_the_cache(
     again, ndb_again = second.measure(samples, None, None, lambda _: None)
     assert {"features", "bins100", "typicality"} <= second._from_disk
     assert again == values and ndb_again.to_dict() == ndb.to_dict()
+
+
+def test_a_cache_that_cannot_be_written_costs_only_a_warning(digits, monkeypatch) -> None:
+    reference, labels, samples = digits
+
+    def full_disk(*args, **kwargs):
+        raise RuntimeError("PytorchStreamWriter failed writing file data/0: file write failed")
+
+    monkeypatch.setattr(prepared_cache.torch, "save", full_disk)
+    with pytest.warns(UserWarning, match="could not write the prepared-reference cache"):
+        _, values, _, _ = _measure(reference, labels, samples)
+    assert values["metric/realism"] > 0.5  # the epoch was measured all the same
+    assert not any(prepared_cache.cache_dir().iterdir())  # no torn temporary file left

@@ -200,6 +200,7 @@ def save_from(suite: Any) -> Path | None:
         except _Unsupported:
             continue
     folder = cache_dir()
+    tmp = None
     try:
         folder.mkdir(parents=True, exist_ok=True)
         handle, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
@@ -207,7 +208,11 @@ def save_from(suite: Any) -> Path | None:
             torch.save({"format": FORMAT, "entries": entries}, out)
         path = folder / f"{key}.pt"
         os.replace(tmp, path)
-    except OSError as exc:  # a read-only home: measuring still works, only slower next time
+    except (OSError, RuntimeError) as exc:
+        # A read-only home or a full disk (torch's writer raises RuntimeError): measuring
+        # still works, only the next process prepares the reference again.
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
         warnings.warn(
             f"could not write the prepared-reference cache in {folder}: {exc}", stacklevel=2
         )
