@@ -46,6 +46,16 @@ def test_lr_signature_lowers_lr_to_the_articles_value_first() -> None:
     assert "2e-4" in remedies[0].text
 
 
+def test_the_mlp_pair_is_measured_against_its_own_good_learning_rate() -> None:
+    """Quick scale trains the MLP at 5e-4: lr 0.2 goes back to 5e-4, and Adam's default
+    betas at 5e-4 get the betas fix first (the lr is not what is wrong)."""
+    high = remedies_for("convergence_failure", {"high_lr"}, {"model": "mlp", "lr": 0.2})
+    assert high[0].flag == "--lr 5e-4"
+    betas = {"model": "mlp", "lr": 5e-4, "beta1": 0.9}
+    first = remedies_for("convergence_failure", {"low_precision"}, betas)[0]
+    assert first.flag == "--beta1 0.5"
+
+
 def test_lr_already_at_the_articles_value_is_not_lowered_to_it_again() -> None:
     config = {"lr": 2e-4, "beta1": 0.5}
     signature = remedies_for("convergence_failure", {"high_lr"}, config)
