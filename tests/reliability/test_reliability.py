@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from harness import concurrent_writers, dashboard_load, fuzz, kill_and_resume
+from harness import RING, concurrent_writers, dashboard_load, fuzz, kill_and_resume
 
 from ganwatch.cli import main
 
@@ -31,23 +31,7 @@ def test_two_hundred_corrupt_files_are_refused_cleanly(tmp_path) -> None:
 
 
 def test_the_dashboard_answers_a_burst_and_never_a_smuggled_request(tmp_path, capsys) -> None:
-    ring = [
-        "train",
-        "--dataset",
-        "ring",
-        "--latent-dim",
-        "2",
-        "--train-size",
-        "256",
-        "--batch-size",
-        "64",
-        "--epochs",
-        "1",
-        "--device",
-        "cpu",
-        "--quiet",
-    ]
-    assert main([*ring, "--store", str(tmp_path)]) == 0
+    assert main(["train", *RING, "--epochs", "1", "--store", str(tmp_path)]) == 0
     figures = dashboard_load(tmp_path, requests=200, concurrency=100)
     assert figures.failures == 0
     assert figures.smuggled_answered == 0

@@ -164,10 +164,9 @@ def _probe_from(state: dict[str, torch.Tensor], features: int, classes: int) -> 
     return probe.eval().requires_grad_(False)
 
 
-def load_into(suite: Any) -> int:
+def load_into(suite: Any, key: str | None) -> int:
     """Fill ``suite``'s reference-side state from the cache; the entries loaded (0: none).
     A file that cannot be read is removed and the state is prepared afresh."""
-    key = cache_key(suite)
     path = cache_dir() / f"{key}.pt"
     if key is None or not path.is_file():
         return 0
@@ -185,10 +184,9 @@ def load_into(suite: Any) -> int:
     return len(entries)
 
 
-def save_from(suite: Any) -> Path | None:
+def save_from(suite: Any, key: str | None) -> Path | None:
     """Write ``suite``'s reference-side state to the cache (atomically); its path, or None
     when the suite cannot be cached or the cache folder cannot be written."""
-    key = cache_key(suite)
     if key is None:
         return None
     entries = {}

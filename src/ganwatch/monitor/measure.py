@@ -51,6 +51,7 @@ class Measurement:
         self.bands: Bands | None = None
         self.measured = 0
         self._from_disk: set[str] = set()  # reference-side entries the disk cache gave
+        self._disk_key: str | None = None  # the suite's cache file name (hashing is not free)
 
     def prepared(self) -> MetricSuite:
         """The metric suite of the reference, prepared on first use (a dataset name is loaded;
@@ -99,10 +100,10 @@ class Measurement:
     def _keep_prepared(self) -> None:
         """After the first measurement everything the reference needs exists: write it to
         the disk cache when it holds more than the cache gave (``prepared_cache``)."""
-        from ganwatch.metrics.prepared_cache import MODELS, save_from
+        from ganwatch.metrics.prepared_cache import MODELS, cache_key, save_from
 
         if set(self.suite._cache) - set(MODELS) - self._from_disk:
-            save_from(self.suite)
+            save_from(self.suite, self._disk_key or cache_key(self.suite))
 
     def prepare(self, count: int, on_bands: Callable[[Bands], None]) -> int:
         """Prepare the reference (once) and what held-out real data scores at ``count``
@@ -116,9 +117,10 @@ class Measurement:
         with torch.random.fork_rng(devices=[]):
             suite = self.prepared()
             if first and not suite._cache:  # a fresh suite: take what another process prepared
-                from ganwatch.metrics.prepared_cache import load_into
+                from ganwatch.metrics.prepared_cache import cache_key, load_into
 
-                if load_into(suite):
+                self._disk_key = cache_key(suite)
+                if load_into(suite, self._disk_key):
                     self._from_disk = set(suite._cache)
             n = suite.evaluation_count(count)
             bands = suite.band(n)

@@ -25,6 +25,24 @@ class RunBusyError(OSError):
     """Another live process is training this run."""
 
 
+def hold_pid_lock(path: Path) -> int:
+    """Open ``path``, take its exclusive ``flock`` (where the OS has one) and write this
+    process's pid into it; the open descriptor, which holds the lock until closed. Another
+    process holding it: ``BlockingIOError`` (nothing left open). Runs and sweeps both lock
+    this way."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    if fcntl is not None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    return fd
+
+
 class RunLock:
     """The lock of one run folder, held from ``acquire`` to ``release``."""
 
@@ -36,19 +54,13 @@ class RunLock:
         """Hold the lock; a run another process holds is a :class:`RunBusyError`."""
         if fcntl is None:
             return self
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self.fd = hold_pid_lock(self.path)
         except BlockingIOError:
-            os.close(fd)
             raise RunBusyError(
                 f"run {run_id} is being trained by another process right now "
                 f"({self.path} is locked); wait for it, or stop it first"
             ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        self.fd = fd
         return self
 
     def release(self) -> None:

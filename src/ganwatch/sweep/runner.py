@@ -26,13 +26,9 @@ from typing import IO
 import yaml
 
 from ganwatch.store import RunStore
+from ganwatch.store.lock import hold_pid_lock
 from ganwatch.sweep.plan import ENDED, NEW, RESUME, SKIP, Planned, latest_runs, plan_sweep
 from ganwatch.sweep.spec import Sweep
-
-try:  # POSIX; elsewhere sweeps run unlocked
-    import fcntl
-except ImportError:  # pragma: no cover
-    fcntl = None  # type: ignore[assignment]
 
 POLL_S = 0.2
 CHILD_GRACE_S = 120.0  # how long an interrupted child gets to mark its run and exit
@@ -82,19 +78,14 @@ def sweep_lock(store: RunStore, name: str) -> Iterator[int | None]:
     a crash or power cut), so a stale lock never blocks a rerun.
     """
     path = lock_path(store, name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        if fcntl is not None:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise SweepBusyError(
-                    f"sweep {name!r} is already running on the store {store.root} "
-                    f"(lock {path}); wait for it, or stop it and run this again"
-                ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        fd = hold_pid_lock(path)
+    except BlockingIOError:
+        raise SweepBusyError(
+            f"sweep {name!r} is already running on the store {store.root} "
+            f"(lock {path}); wait for it, or stop it and run this again"
+        ) from None
+    try:
         yield fd
     finally:
         os.close(fd)
