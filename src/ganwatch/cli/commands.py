@@ -212,6 +212,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         fmt=args.format,
         restart_changed=args.restart_changed,
         verbose=args.verbose,
+        engine=args.engine,
+        address=args.address,
     )
 
 

@@ -196,7 +196,9 @@ def _add_sweep_command(sub) -> None:
         "skipping cells already done, resuming interrupted ones, then print a summary table "
         "from the store.",
     )
-    sweep.add_argument("file", metavar="FILE", help="sweep YAML: name, base, grid")
+    sweep.add_argument(
+        "file", metavar="FILE", help="sweep YAML: name, base, grid (and stop, resources for Ray)"
+    )
     sweep.add_argument(
         "--jobs", type=int, default=1, metavar="N", help="cells at once, in subprocesses (1)"
     )
@@ -213,6 +215,18 @@ def _add_sweep_command(sub) -> None:
         "--restart-changed",
         action="store_true",
         help="start cells whose recorded config differs from FILE as new runs",
+    )
+    sweep.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local: this machine's processes (default); ray: Ray Tune trials "
+        "(pip install 'ganwatch[ray]'), stopped early by the file's stop: rule",
+    )
+    sweep.add_argument(
+        "--address",
+        metavar="ADDR",
+        help="--engine ray: the cluster (auto, or ray://host:10001); default a local Ray",
     )
     sweep.add_argument("--verbose", action="store_true", help="progress bars and verdict lines")
     _add_store(sweep)

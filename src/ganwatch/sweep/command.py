@@ -16,9 +16,11 @@ from ganwatch.sweep.spec import load_sweep
 from ganwatch.sweep.summary import render_summary
 
 
-def _rerun_hint(path: Path, store: RunStore, jobs: int) -> str:
-    jobs_flag = f" --jobs {jobs}" if jobs > 1 else ""
-    return f"ganwatch sweep {path} --store {store.root}{jobs_flag}"
+def _rerun_hint(path: Path, store: RunStore, jobs: int, engine: str, address: str | None) -> str:
+    flags = f" --jobs {jobs}" if jobs > 1 else ""
+    flags += f" --engine {engine}" if engine != "local" else ""
+    flags += f" --address {address}" if address else ""
+    return f"ganwatch sweep {path} --store {store.root}{flags}"
 
 
 def sweep_command(
@@ -30,6 +32,8 @@ def sweep_command(
     fmt: str = "text",
     restart_changed: bool = False,
     verbose: bool = False,
+    engine: str = "local",
+    address: str | None = None,
 ) -> int:
     """Run the sweep in ``path`` (or only summarise it) and return the exit code.
 
@@ -45,11 +49,17 @@ def sweep_command(
     with RunStore(store) as writable:
         try:
             outcomes = run_sweep(
-                sweep, writable, jobs=jobs, restart_changed=restart_changed, verbose=verbose
+                sweep,
+                writable,
+                jobs=jobs,
+                restart_changed=restart_changed,
+                verbose=verbose,
+                engine=engine,
+                address=address,
             )
         except SweepInterrupted as stop:
             flight = f"; marked interrupted: {', '.join(stop.runs)}" if stop.runs else ""
-            hint = _rerun_hint(sweep.path, writable, jobs)
+            hint = _rerun_hint(sweep.path, writable, jobs, engine, address)
             print(
                 f"sweep {sweep.name} stopped: {stop.done} of {stop.total} cells done{flight}\n"
                 f"run the same command again to continue: {hint}",

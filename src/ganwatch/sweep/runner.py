@@ -25,6 +25,7 @@ from typing import IO
 
 import yaml
 
+from ganwatch.config import ConfigError
 from ganwatch.store import RunStore
 from ganwatch.store.lock import hold_pid_lock
 from ganwatch.sweep.plan import ENDED, NEW, RESUME, SKIP, Planned, latest_runs, plan_sweep
@@ -33,6 +34,7 @@ from ganwatch.sweep.spec import Sweep
 POLL_S = 0.2
 CHILD_GRACE_S = 120.0  # how long an interrupted child gets to mark its run and exit
 DEAD_REASON = "found running with no live sweep process"
+ENGINES = ("local", "ray")
 
 
 class SweepBusyError(OSError):
@@ -94,7 +96,7 @@ def sweep_lock(store: RunStore, name: str) -> Iterator[int | None]:
 # -- one cell -----------------------------------------------------------------------------
 
 
-def _verdict(store: RunStore, run_id: int) -> str | None:
+def stored_verdict(store: RunStore, run_id: int) -> str | None:
     events = store.events(run_id, "verdict")
     return events[-1]["payload"].get("kind") if events else None
 
@@ -104,7 +106,7 @@ def _outcome_from_store(store: RunStore, planned: Planned, seconds: float) -> Ou
     run = latest_runs(store, [planned.cell.name]).get(planned.cell.name)
     if run is None or (planned.action == NEW and planned.run and run.id == planned.run.id):
         return Outcome(planned, "failed", seconds=seconds, error="no run was created")
-    return Outcome(planned, run.status, run.id, _verdict(store, run.id), seconds)
+    return Outcome(planned, run.status, run.id, stored_verdict(store, run.id), seconds)
 
 
 def run_in_process(store: RunStore, planned: Planned, *, verbose: bool) -> Outcome:
@@ -305,16 +307,30 @@ def run_sweep(
     restart_changed: bool = False,
     verbose: bool = False,
     stream: IO[str] | None = None,
+    engine: str = "local",
+    address: str | None = None,
 ) -> list[Outcome]:
     """Run every cell that is not done yet, in grid order; return one Outcome per cell.
 
     ``jobs`` > 1 runs that many cells at once, each in its own ``python -m ganwatch``
-    process. Raises ConfigError (before training anything) when recorded configs differ
-    from the file, SweepBusyError when the sweep is already running, and SweepInterrupted
-    on Ctrl-C once the cells in flight are marked interrupted.
+    process; ``engine="ray"`` runs them as Ray Tune trials instead (on a local Ray, or the
+    cluster at ``address``). Raises ConfigError (before training anything) when recorded
+    configs differ from the file, SweepBusyError when the sweep is already running, and
+    SweepInterrupted on Ctrl-C once the cells in flight are marked interrupted.
     """
     if jobs < 1:
         raise ValueError(f"--jobs: expected an integer >= 1, got {jobs}")
+    if engine not in ENGINES:
+        raise ConfigError(f"--engine: expected one of {', '.join(ENGINES)}, got {engine!r}")
+    if sweep.stop is not None and engine != "ray":
+        raise ConfigError(
+            f"{sweep.path}: stop: is Ray Tune's stopper (--engine ray); in a local sweep put "
+            f"stop_on: {','.join(sweep.stop.verdicts)} in base to stop each run on its verdict"
+        )
+    if engine == "ray":
+        from ganwatch.sweep.ray_engine import import_ray
+
+        import_ray()  # a missing extra is an error before the store is touched
     say = _Printer(stream)
     total = len(sweep.cells)
     with sweep_lock(store, sweep.name) as lock_fd:
@@ -326,12 +342,18 @@ def run_sweep(
             f"sweep {sweep.name}: {total} cells, {len(skipped)} done, {resumes} to resume, "
             f"{len(todo) - resumes} to start; store {store.root}"
         )
-        outcomes = [Outcome(p, p.run.status, p.run.id, _verdict(store, p.run.id)) for p in skipped]
+        outcomes = [
+            Outcome(p, p.run.status, p.run.id, stored_verdict(store, p.run.id)) for p in skipped
+        ]
         for outcome in outcomes:
             say(outcome_line(outcome, total))
         retire_dead_runs(store, todo)
         try:
-            if jobs == 1:
+            if engine == "ray" and todo:
+                from ganwatch.sweep.ray_engine import run_on_ray
+
+                run_on_ray(sweep, store, todo, total, say, outcomes, address=address)
+            elif jobs == 1:
                 _run_sequential(store, todo, total, say, outcomes, verbose=verbose)
             else:
                 _run_parallel(

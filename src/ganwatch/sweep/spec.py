@@ -10,13 +10,25 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ganwatch.config import FIELD_NAMES, ConfigError, TrainConfig, build_config
+from ganwatch.catalog.verdicts import FAILURE_KINDS
+from ganwatch.config import FIELD_NAMES, ConfigError, TrainConfig, build_config, stop_verdicts
 
-SWEEP_KEYS = ("name", "base", "grid")
+SWEEP_KEYS = ("name", "base", "grid", "stop", "resources")
+STOP_KEYS = ("verdicts", "min_epochs")  # not "on": YAML reads a bare on as true
+RESOURCE_KEYS = ("cpu", "gpu")
+
+
+@dataclass(frozen=True)
+class StopRule:
+    """``stop:`` in a sweep file: end a trial whose verdict is one of ``verdicts`` once it has
+    trained ``min_epochs`` epochs (the Ray engine's stopper; a local sweep uses ``stop_on``)."""
+
+    verdicts: tuple[str, ...]
+    min_epochs: int
 
 
 @dataclass(frozen=True)
@@ -39,6 +51,8 @@ class Sweep:
     base: dict[str, Any]
     grid: dict[str, list[Any]]
     cells: list[Cell]
+    stop: StopRule | None = None
+    resources: dict[str, float] = field(default_factory=lambda: {"cpu": 1.0, "gpu": 0.0})
 
     @property
     def keys(self) -> list[str]:
@@ -171,6 +185,41 @@ def _cells(path: Path, name: str, base: dict[str, Any], grid: dict[str, list[Any
     return cells
 
 
+def _check_stop(path: Path, data: Any) -> StopRule | None:
+    """``stop: {verdicts: [mode_collapse, ...], min_epochs: 2}``; verdicts may be a comma list."""
+    if data is None:
+        return None
+    if not isinstance(data, dict) or set(map(str, data)) - set(STOP_KEYS):
+        raise _fail(path, "stop", f"expected a mapping with keys {', '.join(STOP_KEYS)}")
+    named = data.get("verdicts", list(FAILURE_KINDS))
+    if isinstance(named, str):
+        kinds = stop_verdicts(named)
+    elif isinstance(named, list):
+        kinds = [str(kind).strip() for kind in named]
+    else:
+        kinds = []
+    if not kinds or not all(kind in FAILURE_KINDS for kind in kinds):
+        raise _fail(path, "stop.verdicts", f"expected verdicts among {', '.join(FAILURE_KINDS)}")
+    min_epochs = data.get("min_epochs", 2)
+    if isinstance(min_epochs, bool) or not isinstance(min_epochs, int) or min_epochs < 1:
+        raise _fail(path, "stop.min_epochs", f"expected an integer >= 1, got {min_epochs!r}")
+    return StopRule(tuple(kinds), min_epochs)
+
+
+def _check_resources(path: Path, data: Any) -> dict[str, float]:
+    """``resources: {cpu: 1, gpu: 0}``: what each Ray trial reserves."""
+    resources = {"cpu": 1.0, "gpu": 0.0}
+    if data is None:
+        return resources
+    if not isinstance(data, dict) or set(map(str, data)) - set(RESOURCE_KEYS):
+        raise _fail(path, "resources", f"expected a mapping with keys {', '.join(RESOURCE_KEYS)}")
+    for key, value in data.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise _fail(path, f"resources.{key}", f"expected a number >= 0, got {value!r}")
+        resources[str(key)] = float(value)
+    return resources
+
+
 def load_sweep(path: str | Path) -> Sweep:
     """Read and validate a sweep file; any problem is a ConfigError naming file and key."""
     path = Path(path)
@@ -182,4 +231,6 @@ def load_sweep(path: str | Path) -> Sweep:
     if "grid" not in data:
         raise _fail(path, "grid", "missing; expected a mapping of config keys to lists of values")
     grid = _check_grid(path, _config_keys(path, "grid", data["grid"]), base)
-    return Sweep(path, name, base, grid, _cells(path, name, base, grid))
+    stop = _check_stop(path, data.get("stop"))
+    resources = _check_resources(path, data.get("resources"))
+    return Sweep(path, name, base, grid, _cells(path, name, base, grid), stop, resources)

@@ -112,7 +112,7 @@ class _Epochs:
         monitor: Monitor,
         checkpoint: Path,
         progress: Progress,
-        on_epoch: Callable[[TrainingState], None] | None = None,
+        on_epoch: Callable[[TrainingState], bool | None] | None = None,
     ) -> None:
         self.config, self.dataset, self.state, self.monitor = config, dataset, state, monitor
         self.checkpoint, self.progress, self.on_epoch = checkpoint, progress, on_epoch
@@ -167,16 +167,15 @@ class _Epochs:
         verdict = self.monitor.end_epoch(
             generator=evaluation_generator(state), extra=extra, preview=preview
         )
-        if self.on_epoch is not None:
-            self.on_epoch(state)
         if state.epoch % self.config.checkpoint_every == 0 or state.epoch == self.config.epochs:
             save_checkpoint(self.checkpoint, state_dict(state, self.config))
+        # After the checkpoint: a sweep engine ships both, and may ask to stop here.
+        asked = self.on_epoch is not None and bool(self.on_epoch(state))
         self.progress.set(dict(zip(self.keys, rows.mean(axis=0).tolist(), strict=True)))
-        if self.monitor.should_stop:
-            self.progress.write(
-                f"run {self.monitor.run_id}: stopping on {verdict.kind} (--stop-on)"
-            )
-            return "stopped", {}
+        if self.monitor.should_stop or asked:
+            why = "--stop-on" if self.monitor.should_stop else "the sweep's stop rule"
+            self.progress.write(f"run {self.monitor.run_id}: stopping on {verdict.kind} ({why})")
+            return "stopped", {"verdict": verdict.kind} if asked else {}
         return None
 
     def _diverged(self, rows: np.ndarray) -> tuple[str, dict[str, Any]]:
@@ -227,11 +226,12 @@ def run_training(
     run_id: int | None = None,
     name: str | None = None,
     quiet: bool = False,
-    on_epoch: Callable[[TrainingState], None] | None = None,
+    on_epoch: Callable[[TrainingState], bool | None] | None = None,
 ) -> TrainResult:
     """Train a new run of ``config`` named ``name`` on ``dataset``, or continue run ``run_id``
     from its checkpoint, up to ``config.epochs``. ``on_epoch(state)`` is called after each
-    epoch is recorded and diagnosed (the validation corpus judges the generator there).
+    epoch is recorded, diagnosed and checkpointed (the validation corpus judges the generator
+    there; the Ray engine forwards the records); returning True stops the run as ``stopped``.
 
     The models are built before the run is created, so a recipe that cannot be built leaves
     no run behind. An exception or Ctrl-C keeps the steps already taken, marks the run
@@ -289,7 +289,7 @@ def train(
     *,
     name: str | None = None,
     quiet: bool = False,
-    on_epoch: Callable[[TrainingState], None] | None = None,
+    on_epoch: Callable[[TrainingState], bool | None] | None = None,
 ) -> TrainResult:
     """Start a new run of ``config`` in ``store`` and train it to the end."""
     dataset = load_training_data(config)
@@ -297,7 +297,12 @@ def train(
 
 
 def resume(
-    store: RunStore, ref: int | str, *, epochs: int | None = None, quiet: bool = False
+    store: RunStore,
+    ref: int | str,
+    *,
+    epochs: int | None = None,
+    quiet: bool = False,
+    on_epoch: Callable[[TrainingState], bool | None] | None = None,
 ) -> TrainResult:
     """Continue a run from its last checkpoint to its configured (or a new) number of epochs."""
     run = store.get_run(ref)
@@ -311,4 +316,5 @@ def resume(
             f"run {run.id} ({run.name}) has no checkpoint in {store.run_dir(run.id)}; "
             "it stopped before its first one, so start it again with 'ganwatch train'"
         )
-    return run_training(config, store, load_training_data(config), run_id=run.id, quiet=quiet)
+    dataset = load_training_data(config)
+    return run_training(config, store, dataset, run_id=run.id, quiet=quiet, on_epoch=on_epoch)

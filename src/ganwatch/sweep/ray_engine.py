@@ -1,0 +1,314 @@
+"""Running a sweep's cells as Ray Tune trials, on a Ray started for the sweep or a cluster.
+
+Each cell is one trial with the sweep file's ``resources``. A trial may run on a machine that
+shares no disk with the store, so it trains into a private local store, exactly as
+``ganwatch train`` would, and after every epoch puts what is new there (see
+:mod:`ganwatch.sweep.mirror`) on a Ray queue. This process is the store's one writer: a
+thread drains the queue into the sweep's store while Tune runs, and holds each run's lock
+while its trial trains, so the store and the dashboard see live runs as they would in a local
+sweep. A resumed cell's past (config, epochs, events, checkpoint) travels to its trial the
+other way, as a Ray object.
+
+The file's ``stop:`` rule becomes Tune's stopper: a trial whose verdict is one of its kinds,
+once it has trained ``min_epochs`` epochs, is ended by Tune and its run recorded ``stopped``
+with the verdict that stopped it. Ray is imported only here, and only when ``--engine ray``
+is asked for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from ganwatch.config import ConfigError
+from ganwatch.store import RunStore
+from ganwatch.store.lock import RunLock
+from ganwatch.sweep import mirror
+from ganwatch.sweep.plan import RESUME, Planned
+from ganwatch.sweep.runner import Outcome, SweepInterrupted, lock_path, outcome_line, stored_verdict
+from ganwatch.sweep.spec import StopRule, Sweep
+
+DRAIN_TIMEOUT_S = 0.2
+
+
+def import_ray() -> tuple[Any, Any]:
+    """``(ray, ray.tune)``, or a ConfigError saying how to install them."""
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # Tune's tables would drown our lines
+    try:
+        import ray
+        from ray import tune
+    except ImportError as exc:
+        raise ConfigError(
+            f"--engine ray needs Ray Tune, which is not installed ({exc}); "
+            "install it with: pip install 'ganwatch[ray]'"
+        ) from exc
+    return ray, tune
+
+
+def stop_trial(rule: StopRule, trial_id: str, result: Mapping[str, Any]) -> bool:
+    """Tune's stop function: the trial's verdict is a failure the rule names, confirmed (the
+    Monitor reports a verdict only once it holds) and after ``min_epochs`` epochs."""
+    return result.get("verdict") in rule.verdicts and int(result.get("epoch", 0)) >= rule.min_epochs
+
+
+# -- the trial (runs in a Ray worker) -----------------------------------------------------
+
+
+def _epoch_report(store: RunStore, run_id: int) -> dict[str, Any]:
+    """What a trial tells Tune after an epoch: the verdict (for the stopper) and the epoch's
+    numbers (for Tune's own tables and analysis)."""
+    epochs = store.epoch_metrics(run_id)
+    verdicts = store.events(run_id, "verdict")
+    last = verdicts[-1]["payload"] if verdicts else {}
+    report = {k: v for k, v in (epochs[-1] if epochs else {}).items() if isinstance(v, float)}
+    return {
+        **report,
+        "epoch": epochs[-1]["epoch"] if epochs else 0,
+        "verdict": last.get("kind", "none"),
+        "confidence": float(last.get("confidence", 0.0)),
+    }
+
+
+def run_trial(
+    trial_config: Mapping[str, Any],
+    *,
+    jobs: Mapping[int, dict],
+    queue: Any,
+    stop: StopRule | None,
+) -> None:
+    """Train (or resume) one cell in a private store and forward its records after each
+    epoch and at the end, however training ends.
+
+    The trial applies the stop rule itself too, so that a run Tune's stopper ends is closed
+    by the trainer as ``stopped``, checkpoint and all, rather than cut off mid-record; when
+    Tune ends it for another reason (a scheduler), its next report says so and the run is
+    closed the same way.
+    """
+    import ray
+    from ray import tune
+
+    from ganwatch.config import build_config
+    from ganwatch.training import resume, train
+
+    index = int(trial_config["cell"])
+    job = jobs[index]
+    cursor = mirror.Cursor()
+    with tempfile.TemporaryDirectory(prefix="ganwatch-trial-") as tmp, RunStore(tmp) as local:
+
+        def forward() -> None:
+            runs = local.list_runs()
+            if runs:
+                queue.put((index, mirror.collect(local, runs[0].id, cursor)))
+
+        def on_epoch(state: Any) -> bool:
+            forward()
+            result = _epoch_report(local, local.list_runs()[0].id)
+            try:
+                tune.report(result)
+            except SystemExit:  # Tune has ended this trial
+                return True
+            return stop is not None and stop_trial(stop, "", result)
+
+        try:
+            if job["history"] is None:
+                config = build_config(job["overrides"])
+                train(config, local, name=job["name"], quiet=True, on_epoch=on_epoch)
+            else:
+                run_id = mirror.restore(local, ray.get(job["history"]))
+                mirror.collect(local, run_id, cursor)  # its past came from the store
+                resume(local, run_id, quiet=True, on_epoch=on_epoch)
+        finally:
+            forward()
+
+
+# -- the writer (this process) ------------------------------------------------------------
+
+
+class StoreWriter:
+    """Applies the trials' batches to the sweep's store, from one thread, in arrival order."""
+
+    def __init__(self, root: Path, queue: Any, runs: dict[int, int | None]) -> None:
+        self.root, self.queue, self.runs = root, queue, runs  # cell index -> run id
+        self.locks: dict[int, RunLock] = {}
+        self.error: BaseException | None = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._drain, name="ganwatch-store-writer")
+
+    def apply(self, store: RunStore, index: int, batch: mirror.Batch) -> None:
+        run_id = mirror.apply(store, self.runs.get(index), batch)
+        self.runs[index] = run_id
+        running = batch["status"] == "running"
+        if running and run_id not in self.locks:
+            self.locks[run_id] = RunLock(store.run_dir(run_id)).acquire(run_id)
+        elif not running and run_id in self.locks:
+            self.locks.pop(run_id).release()
+
+    def _drain(self) -> None:
+        from ray.util.queue import Empty
+
+        with RunStore(self.root) as store:
+            while True:
+                try:
+                    index, batch = self.queue.get(block=True, timeout=DRAIN_TIMEOUT_S)
+                except Empty:
+                    if self._done.is_set():
+                        return
+                    continue
+                try:
+                    self.apply(store, index, batch)
+                except BaseException as exc:  # keep draining; report once Tune is done
+                    self.error = self.error or exc
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[StoreWriter]:
+        self._thread.start()
+        try:
+            yield self
+        finally:
+            self._done.set()
+            self._thread.join()
+            for lock in self.locks.values():
+                lock.release()
+            self.locks.clear()
+
+
+# -- the sweep ----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def ray_session(address: str | None) -> Iterator[Any]:
+    """Ray connected to ``address`` (``auto``, ``ray://host:10001``) or, without one, a local
+    Ray started for this sweep and shut down after it; one already initialised is reused."""
+    ray, _ = import_ray()
+    if ray.is_initialized():
+        yield ray
+        return
+    ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+def _jobs(ray: Any, store: RunStore, todo: list[Planned]) -> dict[int, dict]:
+    jobs = {}
+    for planned in todo:
+        history = None
+        if planned.action == RESUME:
+            assert planned.run is not None
+            history = ray.put(mirror.history(store, planned.run.id))
+        jobs[planned.cell.index] = {
+            "name": planned.cell.name,
+            "overrides": planned.cell.overrides,
+            "history": history,
+        }
+    return jobs
+
+
+def _storage(store: RunStore, sweep: Sweep) -> tuple[str, str]:
+    """Tune's own files (its results and state) go beside the sweep's lock in the store."""
+    name = lock_path(store, sweep.name).stem
+    return str((store.root / "sweeps" / "ray").resolve()), name
+
+
+def tune_sweep(
+    sweep: Sweep, store: RunStore, todo: list[Planned], *, address: str | None
+) -> tuple[dict[int, dict[str, Any]], dict[int, int | None]]:
+    """Run ``todo`` as Tune trials; each cell's last result (with ``error`` when its trial
+    failed) and the run each cell's records went to."""
+    ray, tune = import_ray()
+    from ray.util.queue import Queue
+
+    runs: dict[int, int | None] = {
+        p.cell.index: p.run.id if p.action == RESUME and p.run else None for p in todo
+    }
+    with ray_session(address):
+        queue = Queue(actor_options={"num_cpus": 0})
+        trainable = tune.with_resources(
+            tune.with_parameters(
+                run_trial, jobs=_jobs(ray, store, todo), queue=queue, stop=sweep.stop
+            ),
+            dict(sweep.resources),
+        )
+        storage_path, name = _storage(store, sweep)
+        stop = functools.partial(stop_trial, sweep.stop) if sweep.stop else None
+        tuner = tune.Tuner(
+            trainable,
+            param_space={"cell": tune.grid_search([p.cell.index for p in todo])},
+            run_config=tune.RunConfig(name=name, storage_path=storage_path, stop=stop, verbose=0),
+        )
+        writer = StoreWriter(store.root, queue, runs)
+        with writer.running():
+            grid = tuner.fit()
+        if writer.error is not None:
+            raise writer.error
+    results = {}
+    for result in grid:
+        metrics = dict(result.metrics or {})
+        if result.error is not None:
+            metrics["error"] = f"{type(result.error).__name__}: {result.error}"
+        results[int(result.config["cell"])] = metrics
+    return results, writer.runs
+
+
+def settle(
+    store: RunStore, sweep: Sweep, planned: Planned, result: Mapping[str, Any], run_id: int | None
+) -> tuple[str, int | None, str | None]:
+    """(status, run id, error) of a cell once Tune is done with it.
+
+    A trial that Tune ended could not record how it ended, so its run is still ``running``
+    here: ``stopped`` when the stop rule matched its last result (recorded with the verdict,
+    as a local ``--stop-on`` run is), ``failed`` when its trial raised, else ``interrupted``
+    (Ctrl-C, or Ray lost the worker), which a rerun resumes.
+    """
+    error = result.get("error")
+    if run_id is None:
+        return "failed", None, error or "the trial created no run"
+    run = store.get_run(run_id)
+    if run.status != "running":
+        return run.status, run_id, error
+    step = store.last_step(run_id)
+    if sweep.stop is not None and stop_trial(sweep.stop, "", result):
+        status = "stopped"
+        payload = {"epoch": result.get("epoch"), "by": "ray tune", "verdict": result["verdict"]}
+    elif error:
+        status, payload = "failed", {"error": error}
+    else:
+        status, payload = "interrupted", {"reason": "its Ray trial ended before it finished"}
+    store.log_event(run_id, status, payload, step)
+    store.set_status(run_id, status)
+    return status, run_id, error
+
+
+def run_on_ray(
+    sweep: Sweep,
+    store: RunStore,
+    todo: list[Planned],
+    total: int,
+    say: Callable[[str], None],
+    outcomes: list[Outcome],
+    *,
+    address: str | None,
+) -> None:
+    """Every cell as a Ray Tune trial; each outcome is said and appended as the sweep's
+    other engines do, and cells Tune left unfinished make it a SweepInterrupted."""
+    results, runs = tune_sweep(sweep, store, todo, address=address)
+    interrupted = []
+    for planned in todo:
+        result = results.get(planned.cell.index, {})
+        status, run_id, error = settle(store, sweep, planned, result, runs.get(planned.cell.index))
+        verdict = stored_verdict(store, run_id) if run_id is not None else None
+        seconds = float(result.get("time_total_s", 0.0))
+        outcome = Outcome(planned, status, run_id, verdict, seconds, error)
+        say(outcome_line(outcome, total))
+        outcomes.append(outcome)
+        if status == "interrupted":
+            interrupted.append(planned.cell.name)
+    if interrupted:
+        raise SweepInterrupted(0, total, interrupted)
