@@ -110,25 +110,38 @@ def _finished_message(result, store) -> str:
     )
 
 
+def _exit_code(status: str) -> int:
+    return 0 if status == "finished" else 1
+
+
 def cmd_train(args: argparse.Namespace) -> int:
+    """Under torchrun every rank trains; rank 0 alone opens the store and says where it is."""
     from ganwatch.store import RunStore
     from ganwatch.training import train
+    from ganwatch.training.distributed import process_group
 
     config = _config_of(args)
-    with RunStore(args.store) as store:
-        result = train(config, store, name=args.name, quiet=args.quiet)
-        print(_finished_message(result, store))
-    return 0 if result.status == "finished" else 1
+    with process_group() as shards:
+        if not shards.leader:
+            return _exit_code(train(config, None, name=args.name, quiet=True).status)
+        with RunStore(args.store) as store:
+            result = train(config, store, name=args.name, quiet=args.quiet)
+            print(_finished_message(result, store))
+    return _exit_code(result.status)
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
     from ganwatch.store import RunStore
     from ganwatch.training import resume
+    from ganwatch.training.distributed import process_group
 
-    with RunStore(args.store) as store:
-        result = resume(store, args.run, epochs=args.epochs, quiet=args.quiet)
-        print(_finished_message(result, store))
-    return 0 if result.status == "finished" else 1
+    with process_group() as shards:
+        if not shards.leader:
+            return _exit_code(resume(None, args.run, epochs=args.epochs, quiet=True).status)
+        with RunStore(args.store) as store:
+            result = resume(store, args.run, epochs=args.epochs, quiet=args.quiet)
+            print(_finished_message(result, store))
+    return _exit_code(result.status)
 
 
 def cmd_runs(args: argparse.Namespace) -> int:

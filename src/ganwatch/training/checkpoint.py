@@ -47,18 +47,26 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
         raise
 
 
-def load_checkpoint(path: Path, device: torch.device) -> dict[str, Any]:
-    """Read a checkpoint with ``weights_only=True``: tensors and plain values only, so that a
-    checkpoint from a store someone else gave you cannot run code when it is loaded."""
+def load_checkpoint(path: Path | bytes, device: torch.device) -> dict[str, Any]:
+    """Read a checkpoint (a file, or its bytes as sent to another rank) with
+    ``weights_only=True``: tensors and plain values only, so that a checkpoint from a store
+    someone else gave you cannot run code when it is loaded."""
+    import io
     import pickle
 
     import torch
 
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no checkpoint at {path}: the run stopped before its first one")
+    if isinstance(path, bytes):
+        source: Any = io.BytesIO(path)
+        path = Path("<checkpoint sent by rank 0>")
+    else:
+        path = source = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(
+                f"no checkpoint at {path}: the run stopped before its first one"
+            )
     try:
-        return torch.load(path, map_location=device, weights_only=True)
+        return torch.load(source, map_location=device, weights_only=True)
     except pickle.UnpicklingError as exc:
         raise ValueError(
             f"{path}: this checkpoint holds more than tensors and plain values (an older "

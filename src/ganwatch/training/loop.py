@@ -34,6 +34,7 @@ from ganwatch.data.download import DATA_DIR_ENV
 from ganwatch.monitor import Monitor
 from ganwatch.training.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
 from ganwatch.training.device import configure_precision, resolve_device
+from ganwatch.training.distributed import current_shards, mean_over_ranks, shared_value
 from ganwatch.training.preview import epoch_preview, evaluation_generator
 from ganwatch.training.progress import Progress, verdict_line
 from ganwatch.training.state import TrainingState, load_state, new_state, state_dict
@@ -47,11 +48,11 @@ if TYPE_CHECKING:
 class TrainResult:
     """Where a run ended: its id, final status, and how far it got."""
 
-    run_id: int
+    run_id: int | None  # None on the ranks other than 0 of a torchrun job
     status: str
     epochs_done: int
     step: int
-    run_dir: Path
+    run_dir: Path | None
 
 
 def load_training_data(config: TrainConfig) -> Dataset:
@@ -110,7 +111,7 @@ class _Epochs:
         dataset: Dataset,
         state: TrainingState,
         monitor: Monitor,
-        checkpoint: Path,
+        checkpoint: Path | None,
         progress: Progress,
         on_epoch: Callable[[TrainingState], bool | None] | None = None,
     ) -> None:
@@ -144,7 +145,7 @@ class _Epochs:
         started = time.perf_counter()
         perm = torch.randperm(len(dataset), device=dataset.data.device, generator=state.rng)
         for i, (lo, hi) in enumerate(self.batches):
-            index = perm[lo:hi]
+            index = state.shards.slice(perm[lo:hi]) if state.shards.world > 1 else perm[lo:hi]
             labels = self.labels[index] if self.labels is not None else None
             record = train_step(
                 state, state.recipe, dataset.data[index], labels, self.autocast, state.step + i
@@ -153,21 +154,24 @@ class _Epochs:
             self.done_in_epoch = i + 1
             live = dict(zip(self.keys, self.stats[i].tolist(), strict=True))
             self.progress.update(live if self.live_postfix else None)
-        rows = self.stats.cpu().numpy()  # the epoch's one synchronisation
+        # The epoch's one synchronisation (and, across ranks, its one all-reduce).
+        rows = mean_over_ranks(self.stats, state.shards).cpu().numpy()
         _log_rows(self.monitor, rows, state)
         state.step += len(self.batches)
         state.epoch += 1
         self.done_in_epoch = 0
         if not np.isfinite(rows).all():
             return self._diverged(rows)
-        preview = epoch_preview(state, dataset)
+        leader = state.shards.leader  # rank 0 draws the grid and writes the checkpoint
+        preview = epoch_preview(state, dataset) if leader else None
         elapsed = time.perf_counter() - started
         extra = {"time/epoch_s": elapsed, "speed/images_per_s": len(dataset) / elapsed}
         extra.update(_epoch_extras(rows, state))
         verdict = self.monitor.end_epoch(
             generator=evaluation_generator(state), extra=extra, preview=preview
         )
-        if state.epoch % self.config.checkpoint_every == 0 or state.epoch == self.config.epochs:
+        due = state.epoch % self.config.checkpoint_every == 0 or state.epoch == self.config.epochs
+        if due and self.checkpoint is not None:
             save_checkpoint(self.checkpoint, state_dict(state, self.config))
         # After the checkpoint: a sweep engine ships both, and may ask to stop here.
         asked = self.on_epoch is not None and bool(self.on_epoch(state))
@@ -183,7 +187,7 @@ class _Epochs:
         self.monitor.end_epoch()
         bad = int(np.argmax(~np.isfinite(rows).all(axis=1)))
         step = self.state.step - len(self.batches) + bad + 1
-        kept = self.checkpoint.exists()
+        kept = self.checkpoint is not None and self.checkpoint.exists()
         self.progress.write(
             f"run {self.monitor.run_id}: non-finite values at step {step}; stopping, "
             + ("the last checkpoint is kept" if kept else "no checkpoint had been written yet")
@@ -220,7 +224,7 @@ def _signals_interrupt() -> Iterator[None]:
 
 def run_training(
     config: TrainConfig,
-    store: RunStore,
+    store: RunStore | None,
     dataset: Dataset,
     *,
     run_id: int | None = None,
@@ -237,12 +241,15 @@ def run_training(
     no run behind. An exception or Ctrl-C keeps the steps already taken, marks the run
     interrupted or failed and re-raises; a non-finite loss marks it diverged and stops.
     """
-    store.mark_dead_runs()
     device = dataset.data.device
     n_batches = -(-len(dataset) // config.batch_size)
     state = new_state(config, dataset.shape, device, dataset.name, config.epochs * n_batches)
+    leader = state.shards.leader  # under torchrun only rank 0 touches the store
+    if leader:
+        store.mark_dead_runs()
     if run_id is not None:
-        load_state(state, load_checkpoint(checkpoint_path(store.run_dir(run_id)), device))
+        saved = checkpoint_path(store.run_dir(run_id)).read_bytes() if leader else None
+        load_state(state, load_checkpoint(shared_value(saved, state.shards), device))
     details = {
         "source": "train",
         "device": str(device),
@@ -263,12 +270,12 @@ def run_training(
         ndb_every=config.ndb_every,
         data_dir=config.data_dir,
     )
-    run_dir = store.run_dir(monitor.run_id)
-    progress = Progress(
-        config.epochs * n_batches, state.epoch * n_batches, quiet, f"run {monitor.run_id}"
-    )
+    run_dir = store.run_dir(monitor.run_id) if leader else None
+    total, done = config.epochs * n_batches, state.epoch * n_batches
+    progress = Progress(total, done, quiet or not leader, f"run {monitor.run_id}")
     monitor.on_verdict = lambda new, old: progress.write(verdict_line(monitor.run_id, new, old))
-    epochs = _Epochs(config, dataset, state, monitor, checkpoint_path(run_dir), progress, on_epoch)
+    checkpoint = checkpoint_path(run_dir) if run_dir is not None else None
+    epochs = _Epochs(config, dataset, state, monitor, checkpoint, progress, on_epoch)
     try:
         with _signals_interrupt():
             status, ending = epochs.run()
@@ -285,26 +292,19 @@ def run_training(
 
 def train(
     config: TrainConfig,
-    store: RunStore,
+    store: RunStore | None,
     *,
     name: str | None = None,
     quiet: bool = False,
     on_epoch: Callable[[TrainingState], bool | None] | None = None,
 ) -> TrainResult:
-    """Start a new run of ``config`` in ``store`` and train it to the end."""
+    """Start a new run of ``config`` in ``store`` and train it to the end (under torchrun,
+    the ranks other than 0 pass None: rank 0 owns the run)."""
     dataset = load_training_data(config)
     return run_training(config, store, dataset, name=name, quiet=quiet, on_epoch=on_epoch)
 
 
-def resume(
-    store: RunStore,
-    ref: int | str,
-    *,
-    epochs: int | None = None,
-    quiet: bool = False,
-    on_epoch: Callable[[TrainingState], bool | None] | None = None,
-) -> TrainResult:
-    """Continue a run from its last checkpoint to its configured (or a new) number of epochs."""
+def _resumable(store: RunStore, ref: int | str, epochs: int | None) -> tuple[int, TrainConfig]:
     run = store.get_run(ref)
     config = TrainConfig(**run.config)
     if epochs is not None:
@@ -316,5 +316,24 @@ def resume(
             f"run {run.id} ({run.name}) has no checkpoint in {store.run_dir(run.id)}; "
             "it stopped before its first one, so start it again with 'ganwatch train'"
         )
+    return run.id, config
+
+
+def resume(
+    store: RunStore | None,
+    ref: int | str,
+    *,
+    epochs: int | None = None,
+    quiet: bool = False,
+    on_epoch: Callable[[TrainingState], bool | None] | None = None,
+) -> TrainResult:
+    """Continue a run from its last checkpoint to its configured (or a new) number of epochs.
+
+    Under torchrun only rank 0 reads the store (the others may pass None): it sends the run's
+    id and config to the other ranks, and later its checkpoint.
+    """
+    shards = current_shards()
+    found = _resumable(store, ref, epochs) if shards.leader and store is not None else None
+    run_id, config = shared_value(found, shards)
     dataset = load_training_data(config)
-    return run_training(config, store, dataset, run_id=run.id, quiet=quiet, on_epoch=on_epoch)
+    return run_training(config, store, dataset, run_id=run_id, quiet=quiet, on_epoch=on_epoch)

@@ -9,7 +9,7 @@ is built here, in one order, from the seed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -18,6 +18,7 @@ from torch import nn
 from ganwatch.config import TrainConfig
 from ganwatch.models import build_models
 from ganwatch.training.checkpoint import capture_rng, restore_rng
+from ganwatch.training.distributed import Shards, average_gradients_before_step, current_shards
 from ganwatch.training.recipe import Recipe, build_recipe
 
 #: Fixed noise for the per-epoch scatter of 2-D data (64 points show little).
@@ -38,6 +39,7 @@ class TrainingState:
     latent_dim: int
     epoch: int = 0  # completed epochs
     step: int = 0  # completed generator steps (the global iteration)
+    shards: Shards = field(default_factory=Shards)  # this rank's part of each batch
 
     @property
     def sampling_generator(self) -> nn.Module:
@@ -81,14 +83,25 @@ def new_state(
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=lr_d, betas=betas, **fused)
     for stabilizer in recipe.stabilizers:
         stabilizer.attach(generator, discriminator)
+    shards = current_shards()
+    for optimizer in (opt_g, opt_d):
+        average_gradients_before_step(optimizer, shards)
     rng = torch.Generator(device=device)
-    rng.manual_seed(config.seed + 1)
+    rng.manual_seed(config.seed + 1)  # the same on every rank: see training.distributed
     count = config.sample_size if len(sample_shape) == 3 else max(config.sample_size, POINT_SAMPLES)
     fixed = torch.randn(
         count, config.latent_dim, generator=torch.Generator().manual_seed(config.seed)
     )
     return TrainingState(
-        generator, discriminator, opt_g, opt_d, rng, fixed.to(device), recipe, config.latent_dim
+        generator,
+        discriminator,
+        opt_g,
+        opt_d,
+        rng,
+        fixed.to(device),
+        recipe,
+        config.latent_dim,
+        shards=shards,
     )
 
 

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from ganwatch.models.pairs import join_aux
+from ganwatch.training.distributed import latent_noise
 from ganwatch.training.recipe import Recipe
 
 Records = dict[str, torch.Tensor]
@@ -61,7 +62,7 @@ def discriminator_update(
     """
     generator, rng, pair, objective = state.generator, state.rng, recipe.pair, recipe.objective
     b = real.shape[0]
-    noise = torch.randn(b, state.latent_dim, device=real.device, generator=rng)
+    noise = latent_noise(state.shards, b, state.latent_dim, real.device, rng)
     condition = pair.sample_conditions(generator, b, real.device, rng)
     with torch.no_grad(), autocast:
         fake = pair.generate(generator, noise, condition).to(real.dtype)
@@ -123,7 +124,7 @@ def generator_update(
     loss when the pair has one)."""
     generator, rng, pair = state.generator, state.rng, recipe.pair
     b = real.shape[0]
-    noise = torch.randn(b, state.latent_dim, device=real.device, generator=rng)
+    noise = latent_noise(state.shards, b, state.latent_dim, real.device, rng)
     condition = pair.sample_conditions(generator, b, real.device, rng)
     fake_labels = pair.labels_of(condition)
     with autocast:
