@@ -2,13 +2,15 @@
 
 The same 2-D sweep (ring and grid, three learning rates, two losses, two latent sizes, two
 seeds: 48 trials) runs twice as Ray Tune trials on a local Ray: once to the end, once with
-the stop rule ``stop: {verdicts: [mode_collapse, convergence_failure, divergence],
-min_epochs: M}``. It prints, as markdown: epochs and trial-seconds trained by each, the wall
-time, the best trial of each (most modes captured, then most high-quality samples, at the
-trial's last epoch), and every stopped trial's ending in the run that was not stopped, which
-says whether the rule ended a trial that would have turned out well.
+the stop rule ``stop: {verdicts: [...], min_epochs: M}`` (all three failure verdicts unless
+``--verdicts`` names fewer). It prints, as markdown: epochs and trial-seconds trained by
+each, the wall time, the best trial of each (most modes captured, then most high-quality
+samples, at the trial's last epoch), and every stopped trial's ending in the run that was not
+stopped, which says whether the rule ended a trial that would have turned out well. A rerun
+with the same ``--out`` reuses the finished full sweep.
 
-    python benchmarks/ray_stop_sweep.py [--epochs 30] [--min-epochs 10] [--out DIR]
+    python benchmarks/ray_stop_sweep.py [--epochs 30] [--min-epochs 10] [--train-size 6400]
+                                        [--verdicts mode_collapse,divergence] [--out DIR]
 """
 
 from __future__ import annotations
@@ -33,9 +35,9 @@ grid:
 """
 
 
-def sweep_file(folder: Path, name: str, epochs: int, stop: str) -> Path:
+def sweep_file(folder: Path, name: str, epochs: int, stop: str, train_size: int) -> Path:
     path = folder / f"{name}.yaml"
-    base = f"base: {{train_size: 6400, batch_size: 128, epochs: {epochs}, device: cpu}}\n"
+    base = f"base: {{train_size: {train_size}, batch_size: 128, epochs: {epochs}, device: cpu}}\n"
     path.write_text(f"name: {name}\n{base}{GRID}{stop}resources: {{cpu: 1}}\n")
     return path
 
@@ -69,18 +71,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--min-epochs", type=int, default=10)
+    parser.add_argument("--train-size", type=int, default=6400, help="points (128 a batch)")
+    parser.add_argument(
+        "--verdicts",
+        default="mode_collapse,convergence_failure,divergence",
+        help="the verdicts that stop a trial (comma-separated)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="keep the stores here")
     args = parser.parse_args()
     folder = args.out or Path(tempfile.mkdtemp(prefix="ganwatch-ray-stop-"))
     folder.mkdir(parents=True, exist_ok=True)
-    stop = (
-        "stop: {verdicts: [mode_collapse, convergence_failure, divergence], "
-        f"min_epochs: {args.min_epochs}}}\n"
-    )
+    verdicts = [kind.strip() for kind in args.verdicts.split(",")]
+    stop = f"stop: {{verdicts: [{', '.join(verdicts)}], min_epochs: {args.min_epochs}}}\n"
+    initials = "+".join("".join(word[0] for word in kind.split("_")) for kind in verdicts)
+    stopped_label = f"stopped-m{args.min_epochs}-{initials}"
     ray.init(include_dashboard=False, log_to_driver=False)
     results, walls = {}, {}
-    for label, rule in (("full", ""), ("stopped", stop)):
-        sweep = load_sweep(sweep_file(folder, f"ray-{label}", args.epochs, rule))
+    # A rerun with the same --out trains only what is missing: the full sweep is done once,
+    # and each --min-epochs gets its own stopped sweep.
+    for label, rule in (("full", ""), (stopped_label, stop)):
+        sweep = load_sweep(sweep_file(folder, f"ray-{label}", args.epochs, rule, args.train_size))
         started = time.perf_counter()
         with RunStore(folder / label) as store:
             run_sweep(sweep, store, engine="ray")
@@ -88,8 +98,12 @@ def main() -> None:
         names = [cell.name.split("/", 1)[1] for cell in sweep.cells]
         results[label] = endings(folder / label, names)
     ray.shutdown()
-    full, stopped = results["full"], results["stopped"]
-    print(f"{len(full)} trials, {args.epochs} epochs each, min_epochs {args.min_epochs}\n")
+    full, stopped = results["full"], results[stopped_label]
+    steps = args.epochs * -(-args.train_size // 128)
+    each = f"{args.epochs} epochs ({steps} steps) each"
+    print(
+        f"{len(full)} trials, {each}; stop on {', '.join(verdicts)} from epoch {args.min_epochs}\n"
+    )
     print("| sweep | epochs trained | trial-seconds | wall s | best trial |")
     print("|---|---:|---:|---:|---|")
     for label, cells in results.items():

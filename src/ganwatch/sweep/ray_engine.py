@@ -22,6 +22,7 @@ import functools
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from ganwatch.sweep.runner import Outcome, SweepInterrupted, lock_path, outcome_
 from ganwatch.sweep.spec import StopRule, Sweep
 
 DRAIN_TIMEOUT_S = 0.2
+Ended = tuple[str, int, "str | None", float]  # a trial's run: status, id, verdict, seconds
 
 
 def import_ray() -> tuple[Any, Any]:
@@ -133,14 +135,23 @@ def run_trial(
 class StoreWriter:
     """Applies the trials' batches to the sweep's store, from one thread, in arrival order."""
 
-    def __init__(self, root: Path, queue: Any, runs: dict[int, int | None]) -> None:
+    def __init__(
+        self,
+        root: Path,
+        queue: Any,
+        runs: dict[int, int | None],
+        on_end: Callable[[int, Ended], None] | None = None,
+    ) -> None:
         self.root, self.queue, self.runs = root, queue, runs  # cell index -> run id
+        self.on_end = on_end  # told as each trial's run ends, for its progress line
+        self.started: dict[int, float] = {}
         self.locks: dict[int, RunLock] = {}
         self.error: BaseException | None = None
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._drain, name="ganwatch-store-writer")
 
     def apply(self, store: RunStore, index: int, batch: mirror.Batch) -> None:
+        self.started.setdefault(index, time.perf_counter())
         run_id = mirror.apply(store, self.runs.get(index), batch)
         self.runs[index] = run_id
         running = batch["status"] == "running"
@@ -148,6 +159,11 @@ class StoreWriter:
             self.locks[run_id] = RunLock(store.run_dir(run_id)).acquire(run_id)
         elif not running and run_id in self.locks:
             self.locks.pop(run_id).release()
+            if self.on_end is not None:
+                seconds = time.perf_counter() - self.started[index]
+                self.on_end(
+                    index, (batch["status"], run_id, stored_verdict(store, run_id), seconds)
+                )
 
     def _drain(self) -> None:
         from ray.util.queue import Empty
@@ -218,10 +234,16 @@ def _storage(store: RunStore, sweep: Sweep) -> tuple[str, str]:
 
 
 def tune_sweep(
-    sweep: Sweep, store: RunStore, todo: list[Planned], *, address: str | None
+    sweep: Sweep,
+    store: RunStore,
+    todo: list[Planned],
+    *,
+    address: str | None,
+    on_end: Callable[[int, Ended], None] | None = None,
 ) -> tuple[dict[int, dict[str, Any]], dict[int, int | None]]:
     """Run ``todo`` as Tune trials; each cell's last result (with ``error`` when its trial
-    failed) and the run each cell's records went to."""
+    failed) and the run each cell's records went to. ``on_end(cell index, outcome)`` is
+    called as each trial's run ends on its own."""
     ray, tune = import_ray()
     from ray.util.queue import Queue
 
@@ -243,7 +265,7 @@ def tune_sweep(
             param_space={"cell": tune.grid_search([p.cell.index for p in todo])},
             run_config=tune.RunConfig(name=name, storage_path=storage_path, stop=stop, verbose=0),
         )
-        writer = StoreWriter(store.root, queue, runs)
+        writer = StoreWriter(store.root, queue, runs, on_end)
         with writer.running():
             grid = tuner.fit()
         if writer.error is not None:
@@ -298,7 +320,14 @@ def run_on_ray(
 ) -> None:
     """Every cell as a Ray Tune trial; each outcome is said and appended as the sweep's
     other engines do, and cells Tune left unfinished make it a SweepInterrupted."""
-    results, runs = tune_sweep(sweep, store, todo, address=address)
+    by_index = {planned.cell.index: planned for planned in todo}
+    said: set[int] = set()
+
+    def say_end(index: int, ended: Ended) -> None:  # from the writer's thread
+        say(outcome_line(Outcome(by_index[index], *ended), total))
+        said.add(index)
+
+    results, runs = tune_sweep(sweep, store, todo, address=address, on_end=say_end)
     interrupted = []
     for planned in todo:
         result = results.get(planned.cell.index, {})
@@ -306,7 +335,8 @@ def run_on_ray(
         verdict = stored_verdict(store, run_id) if run_id is not None else None
         seconds = float(result.get("time_total_s", 0.0))
         outcome = Outcome(planned, status, run_id, verdict, seconds, error)
-        say(outcome_line(outcome, total))
+        if planned.cell.index not in said or error:
+            say(outcome_line(outcome, total))
         outcomes.append(outcome)
         if status == "interrupted":
             interrupted.append(planned.cell.name)

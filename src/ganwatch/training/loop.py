@@ -272,7 +272,7 @@ def run_training(
     )
     run_dir = store.run_dir(monitor.run_id) if leader else None
     total, done = config.epochs * n_batches, state.epoch * n_batches
-    progress = Progress(total, done, quiet or not leader, f"run {monitor.run_id}")
+    progress = Progress(total, done, quiet, f"run {monitor.run_id}", mute=not leader)
     monitor.on_verdict = lambda new, old: progress.write(verdict_line(monitor.run_id, new, old))
     checkpoint = checkpoint_path(run_dir) if run_dir is not None else None
     epochs = _Epochs(config, dataset, state, monitor, checkpoint, progress, on_epoch)

@@ -9,21 +9,24 @@ if TYPE_CHECKING:
 
 
 class Progress:
-    """A tqdm bar over all steps with live losses; silent with quiet=True."""
+    """A tqdm bar over all steps with live losses; no bar with quiet=True, and no lines either
+    with mute=True (the ranks other than 0 under torchrun, which have no run to speak of)."""
 
-    def __init__(self, total: int, initial: int, quiet: bool, name: str) -> None:
+    def __init__(
+        self, total: int, initial: int, quiet: bool, name: str, *, mute: bool = False
+    ) -> None:
         from tqdm.auto import tqdm
 
         self.bar = tqdm(
             total=total,
             initial=initial,
-            disable=quiet,
+            disable=quiet or mute,
             desc=name,
             unit="step",
             dynamic_ncols=True,
             leave=True,
         )
-        self.output_closed = False
+        self.output_closed = mute
 
     def update(self, values: dict[str, float] | None = None) -> None:
         self.bar.update(1)
