@@ -34,6 +34,11 @@ def _forwarding(local: RunStore, target: RunStore, cursor: mirror.Cursor, ids: d
     return forward
 
 
+def _grid_of_epoch(store: RunStore, run_id: int, epoch: int) -> bytes | None:
+    found = [path for number, _, path in store.images(run_id, "grid") if number == epoch]
+    return found[0].read_bytes() if found else None
+
+
 def _kinds(store: RunStore, run_id: int) -> list[str]:
     return [e["kind"] for e in store.events(run_id) if e["kind"] not in ("reference",)]
 
@@ -92,6 +97,8 @@ def test_a_run_resumed_on_another_machine_keeps_each_step_and_verdict_once(tmp_p
             assert second.epoch_metrics(local_id) == target.epoch_metrics(copy)
             cursor = mirror.Cursor()
             mirror.collect(second, local_id, cursor)  # the past is not sent back
+            again = mirror.collect(second, local_id, cursor)
+            assert not (again["epochs"] or again["events"] or again["checkpoint"])
             forward = _forwarding(second, target, cursor, ids)
             resume(second, local_id, quiet=True, on_epoch=forward)
             forward()
@@ -108,3 +115,42 @@ def test_a_run_resumed_on_another_machine_keeps_each_step_and_verdict_once(tmp_p
         ]
         epochs_with_verdict = [e["payload"]["epoch"] for e in target.events(copy, "verdict")]
         assert len(epochs_with_verdict) == len(set(epochs_with_verdict)) >= verdicts_before
+
+
+def test_epochs_trained_again_after_the_checkpoint_are_sent_again(tmp_path):
+    """Checkpoint at epoch 2, stopped after epoch 3: the resume trains epoch 3 again, under
+    the same number, and the copy must end with the new epoch 3, not the first one (its
+    time/epoch_s, at least, differs: the resume is otherwise exact on the CPU)."""
+
+    def stop_after_three(state) -> None:
+        forward(state)
+        if state.epoch == 3:
+            raise KeyboardInterrupt
+
+    config = build_config({**CONFIG, "checkpoint_every": 2})
+    with RunStore(tmp_path / "first") as first, RunStore(tmp_path / "sweep") as target:
+        cursor, ids = mirror.Cursor(), {}
+        forward = _forwarding(first, target, cursor, ids)
+        with pytest.raises(KeyboardInterrupt):
+            train(config, first, name="cell", quiet=True, on_epoch=stop_after_three)
+        forward()
+        copy = ids["target"]
+        first_epoch_three = target.epoch_metrics(copy)[2]
+        with RunStore(tmp_path / "second") as second:
+            local_id = mirror.restore(second, mirror.history(target, copy))
+            cursor = mirror.Cursor()
+            mirror.collect(second, local_id, cursor)
+            forward = _forwarding(second, target, cursor, ids)
+            resume(second, local_id, quiet=True, on_epoch=forward)
+            forward()
+            assert target.epoch_metrics(copy) == second.epoch_metrics(local_id)
+            retrained = second.step_metrics(local_id, after=2 * STEPS_PER_EPOCH)["loss/g"]
+            copied = target.step_metrics(copy, after=2 * STEPS_PER_EPOCH)["loss/g"]
+            assert copied[0].tolist() == retrained[0].tolist()
+            assert copied[1].tolist() == pytest.approx(retrained[1].tolist())
+            new_grid = _grid_of_epoch(second, local_id, 3)
+            assert new_grid is not None and _grid_of_epoch(target, copy, 3) == new_grid
+        assert target.epoch_metrics(copy)[2]["epoch"] == 3
+        assert target.step_count(copy) == 4 * STEPS_PER_EPOCH
+        assert target.get_run(copy).status == "finished"
+        assert first_epoch_three["step"] == target.epoch_metrics(copy)[2]["step"]

@@ -143,3 +143,11 @@ def test_without_ray_the_engine_says_how_to_install_it(tmp_path, monkeypatch, ca
     assert main(["sweep", str(path), "--store", str(tmp_path / "s"), "--engine", "ray"]) == 2
     assert "pip install 'ganwatch[ray]'" in capsys.readouterr().err
     assert build_config({"dataset": "ring"})  # nothing else was disturbed
+
+
+def test_jobs_is_refused_with_the_ray_engine(tmp_path, capsys):
+    path = tmp_path / "s.yaml"
+    path.write_text("name: t\nbase: {dataset: ring}\ngrid: {seed: [0]}\n")
+    store = tmp_path / "s"
+    assert main(["sweep", str(path), "--store", str(store), "--engine", "ray", "--jobs", "2"]) == 2
+    assert "--jobs is for the local engine" in capsys.readouterr().err

@@ -121,7 +121,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from ganwatch.training.distributed import process_group
 
     config = _config_of(args)
-    with process_group() as shards:
+    with process_group(config.device) as shards:
         if not shards.leader:
             return _exit_code(train(config, None, name=args.name, quiet=True).status)
         with RunStore(args.store) as store:

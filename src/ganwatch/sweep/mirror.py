@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,13 +31,22 @@ _COUNTERS = ("epoch", "step")  # an epoch row's keys that are not metrics
 
 @dataclass
 class Cursor:
-    """What of a local run has been sent already, so each batch carries only what is new."""
+    """What of a local run has been sent already, so each batch carries only what is new.
+
+    Epoch rows and files are recognised by content, not by number: a resumed run trains the
+    epochs after its checkpoint again, under the same numbers, and the new values must go too.
+    """
 
     step: int = -1
-    epochs: dict[int, int] = field(default_factory=dict)  # epoch -> step it was sent with
+    epochs: dict[int, str] = field(default_factory=dict)  # epoch -> repr of the row sent
     event_id: int = 0
-    images: set[tuple[str, int]] = field(default_factory=set)
+    images: dict[tuple[str, int], tuple[int, int]] = field(default_factory=dict)
     checkpoint: tuple[int, int] | None = None  # (mtime_ns, size) of the checkpoint sent
+
+
+def _signature(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size
 
 
 def _step_rows(store: RunStore, run_id: int, after: int) -> list[tuple[int, dict[str, float]]]:
@@ -47,8 +57,19 @@ def _step_rows(store: RunStore, run_id: int, after: int) -> list[tuple[int, dict
     return sorted(rows.items())
 
 
-def _checkpoint_file(store: RunStore, run_id: int) -> str:
-    return str(checkpoint_path(store.run_dir(run_id)))
+def _epoch_entry(row: dict) -> tuple[int, int, dict[str, float]]:
+    return row["epoch"], row["step"], {k: v for k, v in row.items() if k not in _COUNTERS}
+
+
+def _new_images(store: RunStore, run_id: int, cursor: Cursor) -> list[tuple]:
+    images = []
+    for kind in store.image_kinds(run_id):
+        for epoch, step, path in store.images(run_id, kind):
+            signature = _signature(path)
+            if cursor.images.get((kind, epoch)) != signature:
+                images.append((kind, epoch, step, path.read_bytes()))
+                cursor.images[(kind, epoch)] = signature
+    return images
 
 
 def collect(store: RunStore, run_id: int, cursor: Cursor) -> Batch:
@@ -58,46 +79,33 @@ def collect(store: RunStore, run_id: int, cursor: Cursor) -> Batch:
     if steps:
         cursor.step = steps[-1][0]
     epochs = [
-        row for row in store.epoch_metrics(run_id) if cursor.epochs.get(row["epoch"]) != row["step"]
+        row for row in store.epoch_metrics(run_id) if cursor.epochs.get(row["epoch"]) != repr(row)
     ]
-    cursor.epochs.update({row["epoch"]: row["step"] for row in epochs})
+    cursor.epochs.update({row["epoch"]: repr(row) for row in epochs})
     events = [event for event in store.events(run_id) if event["id"] > cursor.event_id]
     if events:
         cursor.event_id = events[-1]["id"]
-    images = []
-    for kind in store.image_kinds(run_id):
-        for epoch, step, path in store.images(run_id, kind):
-            if (kind, epoch) not in cursor.images:
-                images.append((kind, epoch, step, path.read_bytes()))
-                cursor.images.add((kind, epoch))
     checkpoint = None
-    path = _checkpoint_file(store, run_id)
-    if os.path.isfile(path):
-        stat = os.stat(path)
-        signature = (stat.st_mtime_ns, stat.st_size)
-        if signature != cursor.checkpoint:
-            with open(path, "rb") as handle:
-                checkpoint = handle.read()
-            cursor.checkpoint = signature
+    path = checkpoint_path(store.run_dir(run_id))
+    if path.is_file() and _signature(path) != cursor.checkpoint:
+        cursor.checkpoint = _signature(path)
+        checkpoint = path.read_bytes()
     return {
         "name": run.name,
         "config": run.config,
         "status": run.status,
         "steps": steps,
-        "epochs": [
-            (row["epoch"], row["step"], {k: v for k, v in row.items() if k not in _COUNTERS})
-            for row in epochs
-        ],
+        "epochs": [_epoch_entry(row) for row in epochs],
         "events": [(e["kind"], e["payload"], e["step"]) for e in events],
-        "images": images,
+        "images": _new_images(store, run_id, cursor),
         "checkpoint": checkpoint,
     }
 
 
-def _write_atomically(path: str, data: bytes) -> None:
+def _write_atomically(path: Path, data: bytes) -> None:
     """A reader (or a resume) never sees half a checkpoint, even if this process dies."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    partial = f"{path}.partial"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
     with open(partial, "wb") as handle:
         handle.write(data)
         handle.flush()
@@ -123,7 +131,7 @@ def apply(store: RunStore, run_id: int | None, batch: Batch) -> int:
     for kind, epoch, step, png in batch["images"]:
         store.save_image(run_id, kind, epoch, step, np.asarray(Image.open(io.BytesIO(png))))
     if batch["checkpoint"] is not None:
-        _write_atomically(_checkpoint_file(store, run_id), batch["checkpoint"])
+        _write_atomically(checkpoint_path(store.run_dir(run_id)), batch["checkpoint"])
     for kind, payload, step in batch["events"]:
         store.log_event(run_id, kind, payload, step)
     if store.get_run(run_id).status != batch["status"]:
@@ -134,8 +142,18 @@ def apply(store: RunStore, run_id: int | None, batch: Batch) -> int:
 def history(store: RunStore, run_id: int) -> Batch:
     """What a trial needs to resume ``run_id`` elsewhere: its config, epochs, events and
     checkpoint (its steps and images stay where they are; a resume never reads them)."""
-    batch = collect(store, run_id, Cursor())
-    return {**batch, "steps": [], "images": []}
+    run = store.get_run(run_id)
+    path = checkpoint_path(store.run_dir(run_id))
+    return {
+        "name": run.name,
+        "config": run.config,
+        "status": run.status,
+        "steps": [],
+        "epochs": [_epoch_entry(row) for row in store.epoch_metrics(run_id)],
+        "events": [(e["kind"], e["payload"], e["step"]) for e in store.events(run_id)],
+        "images": [],
+        "checkpoint": path.read_bytes() if path.is_file() else None,
+    }
 
 
 def restore(store: RunStore, batch: Batch) -> int:

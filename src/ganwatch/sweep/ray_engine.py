@@ -88,9 +88,9 @@ def run_trial(
     epoch and at the end, however training ends.
 
     The trial applies the stop rule itself too, so that a run Tune's stopper ends is closed
-    by the trainer as ``stopped``, checkpoint and all, rather than cut off mid-record; when
-    Tune ends it for another reason (a scheduler), its next report says so and the run is
-    closed the same way.
+    by the trainer as ``stopped``, checkpoint and all, rather than cut off mid-record. When
+    Tune ends it for any other reason (Ctrl-C, a scheduler), its report raises SystemExit and
+    the run is closed ``interrupted``, so that a rerun resumes it.
     """
     import ray
     from ray import tune
@@ -111,11 +111,13 @@ def run_trial(
         def on_epoch(state: Any) -> bool:
             forward()
             result = _epoch_report(local, local.list_runs()[0].id)
+            stopping = stop is not None and stop_trial(stop, "", result)
             try:
                 tune.report(result)
-            except SystemExit:  # Tune has ended this trial
-                return True
-            return stop is not None and stop_trial(stop, "", result)
+            except SystemExit:  # Tune ended this trial: by our rule, or for its own reasons
+                if not stopping:
+                    raise KeyboardInterrupt("Ray Tune ended the trial") from None
+            return stopping
 
         try:
             if job["history"] is None:
@@ -151,13 +153,17 @@ class StoreWriter:
         self._thread = threading.Thread(target=self._drain, name="ganwatch-store-writer")
 
     def apply(self, store: RunStore, index: int, batch: mirror.Batch) -> None:
+        """Write one batch; the run is created (and its id kept) and locked before anything
+        is written to it, so a failed write never leaves a second run or an unlocked one."""
         self.started.setdefault(index, time.perf_counter())
-        run_id = mirror.apply(store, self.runs.get(index), batch)
-        self.runs[index] = run_id
+        run_id = self.runs.get(index)
+        if run_id is None:
+            run_id = self.runs[index] = store.create_run(batch["name"], batch["config"])
         running = batch["status"] == "running"
         if running and run_id not in self.locks:
             self.locks[run_id] = RunLock(store.run_dir(run_id)).acquire(run_id)
-        elif not running and run_id in self.locks:
+        mirror.apply(store, run_id, batch)
+        if not running and run_id in self.locks:
             self.locks.pop(run_id).release()
             if self.on_end is not None:
                 seconds = time.perf_counter() - self.started[index]
@@ -227,9 +233,13 @@ def _jobs(ray: Any, store: RunStore, todo: list[Planned]) -> dict[int, dict]:
     return jobs
 
 
-def _storage(store: RunStore, sweep: Sweep) -> tuple[str, str]:
-    """Tune's own files (its results and state) go beside the sweep's lock in the store."""
+def _storage(store: RunStore, sweep: Sweep, address: str | None) -> tuple[str | None, str]:
+    """Tune's own files (its results and state) go beside the sweep's lock in the store; with
+    Ray Client (``ray://``) Tune runs on the head node, so they stay in its default place
+    there (``~/ray_results``)."""
     name = lock_path(store, sweep.name).stem
+    if address is not None and address.startswith("ray://"):
+        return None, name
     return str((store.root / "sweeps" / "ray").resolve()), name
 
 
@@ -240,10 +250,11 @@ def tune_sweep(
     *,
     address: str | None,
     on_end: Callable[[int, Ended], None] | None = None,
-) -> tuple[dict[int, dict[str, Any]], dict[int, int | None]]:
+) -> tuple[dict[int, dict[str, Any]], dict[int, int | None], BaseException | None]:
     """Run ``todo`` as Tune trials; each cell's last result (with ``error`` when its trial
-    failed) and the run each cell's records went to. ``on_end(cell index, outcome)`` is
-    called as each trial's run ends on its own."""
+    failed), the run each cell's records went to, and the writer's first error (raised by the
+    caller once every cell is settled). ``on_end(cell index, ended)`` is called as each
+    trial's run ends on its own."""
     ray, tune = import_ray()
     from ray.util.queue import Queue
 
@@ -258,7 +269,7 @@ def tune_sweep(
             ),
             dict(sweep.resources),
         )
-        storage_path, name = _storage(store, sweep)
+        storage_path, name = _storage(store, sweep, address)
         stop = functools.partial(stop_trial, sweep.stop) if sweep.stop else None
         tuner = tune.Tuner(
             trainable,
@@ -268,15 +279,13 @@ def tune_sweep(
         writer = StoreWriter(store.root, queue, runs, on_end)
         with writer.running():
             grid = tuner.fit()
-        if writer.error is not None:
-            raise writer.error
     results = {}
     for result in grid:
         metrics = dict(result.metrics or {})
         if result.error is not None:
             metrics["error"] = f"{type(result.error).__name__}: {result.error}"
         results[int(result.config["cell"])] = metrics
-    return results, writer.runs
+    return results, writer.runs, writer.error
 
 
 def settle(
@@ -290,11 +299,12 @@ def settle(
     (Ctrl-C, or Ray lost the worker), which a rerun resumes.
     """
     error = result.get("error")
-    if run_id is None:
-        return "failed", None, error or "the trial created no run"
+    if run_id is None:  # a failure before the first epoch, or a trial that never started
+        return ("failed", None, error) if error else ("interrupted", None, None)
     run = store.get_run(run_id)
     if run.status != "running":
-        return run.status, run_id, error
+        # A resumed run whose trial failed before training keeps its earlier status.
+        return ("failed" if error and run.status == "interrupted" else run.status), run_id, error
     step = store.last_step(run_id)
     if sweep.stop is not None and stop_trial(sweep.stop, "", result):
         status = "stopped"
@@ -327,7 +337,7 @@ def run_on_ray(
         say(outcome_line(Outcome(by_index[index], *ended), total))
         said.add(index)
 
-    results, runs = tune_sweep(sweep, store, todo, address=address, on_end=say_end)
+    results, runs, writer_error = tune_sweep(sweep, store, todo, address=address, on_end=say_end)
     interrupted = []
     for planned in todo:
         result = results.get(planned.cell.index, {})
@@ -340,5 +350,7 @@ def run_on_ray(
         outcomes.append(outcome)
         if status == "interrupted":
             interrupted.append(planned.cell.name)
+    if writer_error is not None:
+        raise writer_error
     if interrupted:
         raise SweepInterrupted(0, total, interrupted)

@@ -327,6 +327,11 @@ def run_sweep(
             f"{sweep.path}: stop: is Ray Tune's stopper (--engine ray); in a local sweep put "
             f"stop_on: {','.join(sweep.stop.verdicts)} in base to stop each run on its verdict"
         )
+    if engine == "ray" and jobs > 1:
+        raise ConfigError(
+            "--jobs is for the local engine; with --engine ray, Ray runs as many trials at "
+            "once as the cluster has room for (set each trial's share with resources: in the file)"
+        )
     if engine == "ray":
         from ganwatch.sweep.ray_engine import import_ray
 

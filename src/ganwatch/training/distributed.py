@@ -1,26 +1,29 @@
 """Data-parallel training under ``torchrun``: every rank a shard of each batch, one run.
 
 ``torchrun --nproc_per_node N -m ganwatch train ...`` starts N copies of the trainer. Each
-keeps the whole (device-resident) dataset and the same random streams, so all ranks draw the
-same permutation and the same noise for a batch; rank r trains on its slice of the batch and
-of that batch's noise, and the gradients are averaged across ranks, weighted by slice size,
-before every optimiser step. That is DistributedDataParallel's rule (gradients all-reduced
-between backward and step), applied by an optimiser hook rather than DDP's module wrapper,
-which does not support the double backward of gradient penalties (WGAN-GP, DRAGAN). The batch
-in the config is the effective batch, so a plain recipe trains the very same model as one
-process does, up to the order of floating-point sums.
+keeps the whole (device-resident) dataset and the same random streams: all ranks use rank
+0's permutation of the data and draw a batch's noise and fake labels whole, and rank r trains
+on its slice of the batch and of those draws; the gradients are averaged across ranks,
+weighted by slice size, before every optimiser step (the unrolled look-ahead's too). That is
+DistributedDataParallel's rule (gradients all-reduced between backward and step), applied by
+an optimiser hook rather than DDP's module wrapper, which does not support the double
+backward of gradient penalties (WGAN-GP, DRAGAN). The batch in the config is the effective
+batch, so a plain recipe trains the very same model as one process does, up to the order of
+floating-point sums.
 
 What depends on a batch's own statistics follows each rank's slice, as under DDP: BatchNorm's
-batch statistics, minibatch discrimination, PacGAN's packs, BEGAN's balance term. Rank 0 owns
-the run: the Monitor (the other ranks get a FollowerMonitor), the store, the grids and the
-checkpoints; a resume reads the checkpoint on rank 0 and sends it to the others.
+batch statistics, minibatch discrimination, PacGAN's packs, BEGAN's balance term; so do the
+draws made per slice (instance noise, a gradient penalty's interpolation weights). A last
+batch too small to give each rank two samples is left out of the epoch. Rank 0 owns the run:
+the Monitor (the other ranks get a FollowerMonitor), the store, the grids and the checkpoints;
+a resume reads the checkpoint on rank 0 and sends it to the others.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,15 +74,17 @@ def launched_by_torchrun() -> bool:
 
 
 @contextlib.contextmanager
-def process_group() -> Iterator[Shards]:
-    """Join the job torchrun started for the ``with`` block (gloo for CPU tensors, NCCL for
-    GPU ones, each rank on its local GPU); without torchrun, one process, nothing to join."""
+def process_group(device_name: str = "auto") -> Iterator[Shards]:
+    """Join the job torchrun started for the ``with`` block: gloo on CPUs; with GPUs (unless
+    the run is on the CPU), NCCL for GPU tensors and gloo for the rest, each rank on its
+    local GPU. Without torchrun, one process and nothing to join."""
     if not launched_by_torchrun() or dist.is_initialized():
         yield current_shards()
         return
-    cuda = torch.cuda.is_available()
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    cuda = device_name != "cpu" and local_rank < torch.cuda.device_count()
     if cuda:
-        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(local_rank)
     dist.init_process_group("cpu:gloo,cuda:nccl" if cuda else "gloo")
     try:
         yield current_shards()
@@ -87,19 +92,47 @@ def process_group() -> Iterator[Shards]:
         dist.destroy_process_group()
 
 
-def latent_noise(shards: Shards, b: int, latent_dim: int, device, rng) -> torch.Tensor:
-    """Noise for ``b`` samples: the rank's slice of the whole batch's draw when sharded, so
-    that every rank's stream stays the one a single process would draw."""
+Draw = Any  # a tensor, a tuple of tensors (InfoGAN's codes) or None
+
+
+def _rows(drawn: Draw, lo: int, hi: int) -> Draw:
+    if drawn is None:
+        return None
+    if isinstance(drawn, tuple):
+        return tuple(_rows(part, lo, hi) for part in drawn)
+    return drawn[lo:hi]
+
+
+def sliced_draw(shards: Shards, b: int, draw: Callable[[int], Draw]) -> Draw:
+    """``draw(b)`` for ``b`` samples, or, when sharded, the rank's rows of ``draw(batch)``:
+    every rank then draws what one process would for the whole batch (the same amount from
+    the same stream) and keeps its own part, so ranks never share noise or labels."""
     if shards.world == 1 or shards.batch == 0:
-        return torch.randn(b, latent_dim, device=device, generator=rng)
-    full = torch.randn(shards.batch, latent_dim, device=device, generator=rng)
-    return full[shards.offset : shards.offset + b]
+        return draw(b)
+    return _rows(draw(shards.batch), shards.offset, shards.offset + b)
+
+
+def shared_permutation(perm: torch.Tensor, shards: Shards) -> torch.Tensor:
+    """Rank 0's epoch order on every rank (one broadcast an epoch). The ranks' streams agree
+    by construction, but draws that stay per slice (instance noise, a gradient penalty's
+    interpolation) can move them apart on uneven slices; the data must never."""
+    if shards.world > 1:
+        dist.broadcast(perm, src=0)
+    return perm
+
+
+def shardable(batches: list[tuple[int, int]], world: int) -> list[tuple[int, int]]:
+    """The epoch's batches less a last one too small to give every rank two samples (an
+    empty slice has no loss, a single sample breaks BatchNorm)."""
+    if world > 1 and batches and batches[-1][1] - batches[-1][0] < 2 * world:
+        return batches[:-1]
+    return batches
 
 
 def average_gradients_before_step(optimizer: torch.optim.Optimizer, shards: Shards) -> None:
     """Hook ``optimizer`` so that, before each step, its gradients become the batch-weighted
     average over ranks (one all-reduce of one flat tensor per step)."""
-    if shards.world == 1:
+    if shards.world == 1 or getattr(optimizer, "_ganwatch_averaged", False):
         return
 
     def average(opt: torch.optim.Optimizer, args: object, kwargs: object) -> None:
@@ -116,16 +149,18 @@ def average_gradients_before_step(optimizer: torch.optim.Optimizer, shards: Shar
             offset += grad.numel()
 
     optimizer.register_step_pre_hook(average)
+    optimizer._ganwatch_averaged = True  # type: ignore[attr-defined]  # hooked once only
 
 
-def mean_over_ranks(values: torch.Tensor, shards: Shards) -> torch.Tensor:
-    """The per-step records averaged over ranks (one all-reduce an epoch), so the recorded
-    losses are the whole batch's, not rank 0's slice's."""
+def batch_means(values: torch.Tensor, shares: torch.Tensor, shards: Shards) -> torch.Tensor:
+    """The whole batches' per-step records from each rank's slice records and its share of
+    each batch (one all-reduce an epoch): the recorded losses are each batch's mean, as one
+    process records them, not rank 0's slice's."""
     if shards.world == 1:
         return values
-    total = values.clone()
+    total = values * shares
     dist.all_reduce(total)
-    return total / shards.world
+    return total
 
 
 def shared_value(value: Any, shards: Shards) -> Any:

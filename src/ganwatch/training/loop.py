@@ -34,7 +34,13 @@ from ganwatch.data.download import DATA_DIR_ENV
 from ganwatch.monitor import Monitor
 from ganwatch.training.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
 from ganwatch.training.device import configure_precision, resolve_device
-from ganwatch.training.distributed import current_shards, mean_over_ranks, shared_value
+from ganwatch.training.distributed import (
+    batch_means,
+    current_shards,
+    shardable,
+    shared_permutation,
+    shared_value,
+)
 from ganwatch.training.preview import epoch_preview, evaluation_generator
 from ganwatch.training.progress import Progress, verdict_line
 from ganwatch.training.state import TrainingState, load_state, new_state, state_dict
@@ -118,9 +124,11 @@ class _Epochs:
         self.config, self.dataset, self.state, self.monitor = config, dataset, state, monitor
         self.checkpoint, self.progress, self.on_epoch = checkpoint, progress, on_epoch
         device, n = dataset.data.device, len(dataset)
-        self.batches = [(i, min(i + config.batch_size, n)) for i in range(0, n, config.batch_size)]
+        batches = [(i, min(i + config.batch_size, n)) for i in range(0, n, config.batch_size)]
+        self.batches = shardable(batches, state.shards.world)
         self.keys = state.recipe.record_keys
         self.stats = torch.zeros(len(self.batches), len(self.keys), device=device)
+        self.shares = torch.ones(len(self.batches), 1, device=device)
         self.autocast = configure_precision(config.precision, device)
         self.labels = dataset.labels if state.recipe.pair.conditional else None
         self.live_postfix = device.type == "cpu"  # a live postfix costs a GPU sync on CUDA
@@ -144,6 +152,7 @@ class _Epochs:
         state, dataset = self.state, self.dataset
         started = time.perf_counter()
         perm = torch.randperm(len(dataset), device=dataset.data.device, generator=state.rng)
+        perm = shared_permutation(perm, state.shards)
         for i, (lo, hi) in enumerate(self.batches):
             index = state.shards.slice(perm[lo:hi]) if state.shards.world > 1 else perm[lo:hi]
             labels = self.labels[index] if self.labels is not None else None
@@ -151,11 +160,14 @@ class _Epochs:
                 state, state.recipe, dataset.data[index], labels, self.autocast, state.step + i
             )
             self.stats[i] = torch.stack([record[key] for key in self.keys])
+            self.shares[i] = state.shards.weight  # this rank's part of the batch's mean
             self.done_in_epoch = i + 1
-            live = dict(zip(self.keys, self.stats[i].tolist(), strict=True))
-            self.progress.update(live if self.live_postfix else None)
+            if self.live_postfix:
+                self.progress.update(dict(zip(self.keys, self.stats[i].tolist(), strict=True)))
+            else:
+                self.progress.update()
         # The epoch's one synchronisation (and, across ranks, its one all-reduce).
-        rows = mean_over_ranks(self.stats, state.shards).cpu().numpy()
+        rows = batch_means(self.stats, self.shares, state.shards).cpu().numpy()
         _log_rows(self.monitor, rows, state)
         state.step += len(self.batches)
         state.epoch += 1

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from ganwatch.models.pairs import join_aux
-from ganwatch.training.distributed import latent_noise
+from ganwatch.training.distributed import average_gradients_before_step, sliced_draw
 from ganwatch.training.recipe import Recipe
 
 Records = dict[str, torch.Tensor]
@@ -44,6 +44,19 @@ def _judge(recipe: Recipe, discriminator, real_in, real_labels, fake_in, fake_la
     return torch.cat([real_out, fake_out]), join_aux(real_aux, fake_aux)
 
 
+def _noise_and_conditions(state, pair, b: int, device: torch.device):
+    """Latent noise and fake labels (or codes) for ``b`` fakes; under torchrun, the rank's
+    rows of the whole batch's draw (see ``training.distributed``)."""
+    rng, shards = state.rng, state.shards
+    noise = sliced_draw(
+        shards, b, lambda n: torch.randn(n, state.latent_dim, device=device, generator=rng)
+    )
+    condition = sliced_draw(
+        shards, b, lambda n: pair.sample_conditions(state.generator, n, device, rng)
+    )
+    return noise, condition
+
+
 def discriminator_update(
     state,
     recipe: Recipe,
@@ -62,8 +75,7 @@ def discriminator_update(
     """
     generator, rng, pair, objective = state.generator, state.rng, recipe.pair, recipe.objective
     b = real.shape[0]
-    noise = latent_noise(state.shards, b, state.latent_dim, real.device, rng)
-    condition = pair.sample_conditions(generator, b, real.device, rng)
+    noise, condition = _noise_and_conditions(state, pair, b, real.device)
     with torch.no_grad(), autocast:
         fake = pair.generate(generator, noise, condition).to(real.dtype)
     real_in = recipe.discriminator_input(real, step, rng)
@@ -124,8 +136,7 @@ def generator_update(
     loss when the pair has one)."""
     generator, rng, pair = state.generator, state.rng, recipe.pair
     b = real.shape[0]
-    noise = latent_noise(state.shards, b, state.latent_dim, real.device, rng)
-    condition = pair.sample_conditions(generator, b, real.device, rng)
+    noise, condition = _noise_and_conditions(state, pair, b, real.device)
     fake_labels = pair.labels_of(condition)
     with autocast:
         fake_in = recipe.discriminator_input(pair.generate(generator, noise, condition), step, rng)
@@ -186,6 +197,7 @@ def train_step(
     d_record = {k: v / recipe.d_steps for k, v in d_record.items()}
 
     def look_ahead_update(copy: nn.Module, copy_opt: torch.optim.Optimizer) -> Records:
+        average_gradients_before_step(copy_opt, state.shards)  # under torchrun, as opt_d is
         return discriminator_update(
             state, recipe, copy, copy_opt, real, real_labels, autocast, step, commit=False
         )
