@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import os
 import tempfile
 import threading
@@ -50,6 +51,9 @@ def import_ray() -> tuple[Any, Any]:
             f"--engine ray needs Ray Tune, which is not installed ({exc}); "
             "install it with: pip install 'ganwatch[ray]'"
         ) from exc
+    # Ray's INFO lines (where Tune keeps its state, how to Tuner.restore) would tell a user
+    # other ways to go on than the sweep's own rerun command; its warnings still show.
+    logging.getLogger("ray").setLevel(logging.WARNING)
     return ray, tune
 
 
@@ -98,6 +102,7 @@ def run_trial(
     from ganwatch.config import build_config
     from ganwatch.training import resume, train
 
+    started = time.perf_counter()
     index = int(trial_config["cell"])
     job = jobs[index]
     cursor = mirror.Cursor()
@@ -106,7 +111,8 @@ def run_trial(
         def forward() -> None:
             runs = local.list_runs()
             if runs:
-                queue.put((index, mirror.collect(local, runs[0].id, cursor)))
+                batch = mirror.collect(local, runs[0].id, cursor)
+                queue.put((index, batch, time.perf_counter() - started))
 
         def on_epoch(state: Any) -> bool:
             forward()
@@ -146,16 +152,14 @@ class StoreWriter:
     ) -> None:
         self.root, self.queue, self.runs = root, queue, runs  # cell index -> run id
         self.on_end = on_end  # told as each trial's run ends, for its progress line
-        self.started: dict[int, float] = {}
         self.locks: dict[int, RunLock] = {}
         self.error: BaseException | None = None
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._drain, name="ganwatch-store-writer")
 
-    def apply(self, store: RunStore, index: int, batch: mirror.Batch) -> None:
+    def apply(self, store: RunStore, index: int, batch: mirror.Batch, seconds: float) -> None:
         """Write one batch; the run is created (and its id kept) and locked before anything
         is written to it, so a failed write never leaves a second run or an unlocked one."""
-        self.started.setdefault(index, time.perf_counter())
         run_id = self.runs.get(index)
         if run_id is None:
             run_id = self.runs[index] = store.create_run(batch["name"], batch["config"])
@@ -166,7 +170,6 @@ class StoreWriter:
         if not running and run_id in self.locks:
             self.locks.pop(run_id).release()
             if self.on_end is not None:
-                seconds = time.perf_counter() - self.started[index]
                 self.on_end(
                     index, (batch["status"], run_id, stored_verdict(store, run_id), seconds)
                 )
@@ -177,13 +180,13 @@ class StoreWriter:
         with RunStore(self.root) as store:
             while True:
                 try:
-                    index, batch = self.queue.get(block=True, timeout=DRAIN_TIMEOUT_S)
+                    index, batch, seconds = self.queue.get(block=True, timeout=DRAIN_TIMEOUT_S)
                 except Empty:
                     if self._done.is_set():
                         return
                     continue
                 try:
-                    self.apply(store, index, batch)
+                    self.apply(store, index, batch, seconds)
                 except BaseException as exc:  # keep draining; report once Tune is done
                     self.error = self.error or exc
 
@@ -211,7 +214,9 @@ def ray_session(address: str | None) -> Iterator[Any]:
     if ray.is_initialized():
         yield ray
         return
-    ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    ray.init(
+        address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING
+    )
     try:
         yield ray
     finally:
