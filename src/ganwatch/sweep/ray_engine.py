@@ -286,6 +286,8 @@ def tune_sweep(
             grid = tuner.fit()
     results = {}
     for result in grid:
+        if not result.config:  # a trial that never started (Ctrl-C came first)
+            continue
         metrics = dict(result.metrics or {})
         if result.error is not None:
             metrics["error"] = f"{type(result.error).__name__}: {result.error}"
