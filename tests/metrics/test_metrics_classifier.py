@@ -20,6 +20,7 @@ from ganwatch.metrics.classifier import (
     as_model_input,
     classifier_features,
     classifier_probs,
+    probs_from_features,
 )
 from ganwatch.metrics.classifier_training import (
     classifier_path,
@@ -258,3 +259,16 @@ def test_batched_inference_matches_one_batch_and_restores_mode() -> None:
     features = classifier_features(model, images, batch_size=16)
     assert features.shape == (50, FEATURE_DIM) and (features >= 0).all()
     assert classifier_features(model, images[:0]).shape == (0, FEATURE_DIM)
+
+
+def test_probabilities_from_features_are_the_classifiers_own():
+    """The Monitor runs the convolutions once and takes the class probabilities from the
+    features through the head; they must be what the whole classifier gives."""
+    torch.manual_seed(0)
+    model = DigitClassifier().train()  # dropout on: both paths must switch it off
+    images = torch.rand(300, 1, 28, 28) * 2 - 1
+    whole = classifier_probs(model, images)
+    from_features = probs_from_features(model, classifier_features(model, images))
+    torch.testing.assert_close(from_features, whole, rtol=1e-5, atol=1e-6)
+    assert torch.equal(from_features.argmax(1), whole.argmax(1))
+    assert model.training  # left as it was

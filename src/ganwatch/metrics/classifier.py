@@ -150,3 +150,11 @@ def classifier_probs(
 ) -> torch.Tensor:
     """(N, 10) class probabilities (softmax) of ``images``, on the CPU."""
     return _batched(model, images, batch_size, "probs")
+
+
+@torch.no_grad()
+def probs_from_features(model: DigitClassifier, features: torch.Tensor) -> torch.Tensor:
+    """(N, 10) class probabilities from features :func:`classifier_features` already gave:
+    the head alone (dropout is off in evaluation), so the convolutions run once, not twice."""
+    logits = model.head(features.to(_model_device(model), torch.float32))
+    return logits.softmax(dim=1).float().cpu()

@@ -47,6 +47,7 @@ __all__ = [
     "DEFAULT_ROW_CHUNK",
     "RadiusHits",
     "as_features",
+    "centre_and_cast",
     "full_precision_matmul",
     "knn_radii",
     "knn_sq_radii",
@@ -110,7 +111,7 @@ def _varying_columns(sets: Sequence[torch.Tensor]) -> torch.Tensor:
     return varying
 
 
-def _centre_and_cast(x: torch.Tensor, mean: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+def centre_and_cast(x: torch.Tensor, mean: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     """``(x - mean)`` computed in float64 row chunk by row chunk, stored in ``dtype``."""
     out = torch.empty(x.shape, dtype=dtype, device=x.device)
     for start in range(0, x.shape[0], _PREP_CHUNK):
@@ -140,7 +141,7 @@ def prepare_features(*sets: ArrayLike, dtype: torch.dtype = DEFAULT_DTYPE) -> li
         tensors = [t[:, varying] for t in tensors]
     total = sum(t.shape[0] for t in tensors)
     mean = sum(t.sum(dim=0, dtype=torch.float64) for t in tensors) / total
-    return [_centre_and_cast(t, mean, dtype) for t in tensors]
+    return [centre_and_cast(t, mean, dtype) for t in tensors]
 
 
 def _row_operand(x: torch.Tensor) -> torch.Tensor:

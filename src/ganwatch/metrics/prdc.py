@@ -90,6 +90,11 @@ def prdc(
     hits = _manifold_hits(
         real, fake, k, inclusive=False, dtype=dtype, row_chunk=row_chunk, col_chunk=col_chunk
     )
+    return prdc_values(hits, k)
+
+
+def prdc_values(hits: RadiusHits, k: int) -> dict[str, float]:
+    """The four PRDC numbers from the strict (``<``) radius comparisons."""
     n_fake = hits.y_counts.numel()
     return {
         "precision": _fraction(hits.y_counts > 0),

@@ -187,10 +187,10 @@ class MetricSuite:
             return out
         if self.labels is not None:
             return self._probe()(features).softmax(dim=1)
-        if self.kind == IMAGE:
-            from ganwatch.metrics.classifier import classifier_probs
+        if self.kind == IMAGE:  # features are the classifier's own: only its head is left
+            from ganwatch.metrics.classifier import probs_from_features
 
-            return classifier_probs(self.classifier(), x.reshape(-1, 1, 28, 28))
+            return probs_from_features(self.classifier(), features)
         return None
 
     def _probe(self):
@@ -273,9 +273,13 @@ class MetricSuite:
         return self.bins(bins).evaluate(x.reshape(len(x), -1))
 
     def prdc(self, samples: Any, k: int = PRDC_K) -> dict[str, float]:
-        from ganwatch.metrics.prdc import prdc
+        """PRDC against the reference, whose radii are computed on the first call only."""
+        from ganwatch.metrics.prdc_reference import prdc_against, prepare_reference
 
-        return prdc(self.reference_features(), self._features_of(samples), k=k)
+        prepared = self._cached(
+            f"prdc-{k}", lambda: prepare_reference(self.reference_features(), k)
+        )
+        return prdc_against(prepared, self._features_of(samples))
 
     def improved_precision_recall(self, samples: Any, k: int = IMPROVED_PR_K) -> dict:
         from ganwatch.metrics.prdc import improved_precision_recall
