@@ -28,14 +28,14 @@ ARGS = [
 STEPS_PER_EPOCH = 8
 
 
-def _ganwatch(store, *args: str, ranks: int) -> subprocess.CompletedProcess:
+def _ganwatch(store, *args: str, ranks: int, code: int = 0) -> subprocess.CompletedProcess:
     launcher = ["-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={ranks}"]
     command = [sys.executable, *(launcher if ranks > 1 else []), "-m", "ganwatch", *args]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     done = subprocess.run(
         [*command, "--store", str(store)], capture_output=True, text=True, env=env, timeout=300
     )
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == code, done.stdout + done.stderr
     return done
 
 
@@ -105,3 +105,20 @@ def test_slices_cover_each_batch_once_and_draws_are_the_whole_batchs():
     assert shardable([(0, 64), (64, 67)], 2) == [(0, 64)]  # 3 < two samples per rank
     assert shardable([(0, 64), (64, 68)], 2) == [(0, 64), (64, 68)]
     assert shardable([(0, 64), (64, 67)], 1) == [(0, 64), (64, 67)]
+
+
+def test_every_rank_stops_on_rank_zeros_verdict(tmp_path):
+    """--stop-on under torchrun: rank 0's verdict reaches the other rank through end_epoch,
+    so both leave the loop in the same epoch (one alone would leave the other waiting in its
+    next all-reduce, and the launch would hang)."""
+    store = tmp_path / "store"
+    done = _ganwatch(
+        store, "train", *ARGS, "--epochs", "6", "--name", "stop",
+        "--stop-on", "convergence_failure", ranks=2, code=1,
+    )  # fmt: skip  # exit 1: a stopped run, on every rank
+    assert done.stdout.count("stopping on convergence_failure") == 1  # rank 0 alone says it
+    with RunStore(store, read_only=True) as opened:
+        run = opened.get_run("stop")
+        assert run.status == "stopped"
+        epochs = [row["epoch"] for row in opened.epoch_metrics(run.id)]
+        assert 2 <= len(epochs) < 6 and epochs == list(range(1, len(epochs) + 1))
