@@ -151,3 +151,20 @@ def test_jobs_is_refused_with_the_ray_engine(tmp_path, capsys):
     store = tmp_path / "s"
     assert main(["sweep", str(path), "--store", str(store), "--engine", "ray", "--jobs", "2"]) == 2
     assert "--jobs is for the local engine" in capsys.readouterr().err
+
+
+def test_a_trial_that_raises_is_a_failed_cell_naming_the_error(tmp_path, capsys):
+    empty = tmp_path / "no-data"
+    empty.mkdir()
+    path = tmp_path / "fail.yaml"
+    path.write_text(
+        "name: fail\n"
+        f"base: {{dataset: mnist, epochs: 1, train_size: 256, device: cpu, data_dir: {empty}}}\n"
+        "grid: {seed: [0]}\n"
+    )
+    store = tmp_path / "s"
+    assert main(["sweep", str(path), "--store", str(store), "--engine", "ray"]) == 1
+    err = capsys.readouterr().err
+    assert "[1/1] fail/seed=0 failed" in err and "DataNotFoundError: mnist data not found" in err
+    with RunStore(store, read_only=True) as opened:
+        assert opened.list_runs() == []  # refused before a run existed, as train refuses

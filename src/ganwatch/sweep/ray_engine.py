@@ -290,7 +290,9 @@ def tune_sweep(
             continue
         metrics = dict(result.metrics or {})
         if result.error is not None:
-            metrics["error"] = f"{type(result.error).__name__}: {result.error}"
+            cause = getattr(result.error, "cause", None) or result.error  # Ray's wrapper off
+            first = (str(cause).strip().splitlines() or [""])[0]  # the line that says why
+            metrics["error"] = f"{type(cause).__name__}: {first}"
         results[int(result.config["cell"])] = metrics
     return results, writer.runs, writer.error
 
