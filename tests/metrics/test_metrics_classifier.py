@@ -115,11 +115,14 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> TrainingSpy:
 
 
 def test_missing_classifier_trains_once_then_loads_from_cache(
-    spy: TrainingSpy, make_mnist_folder: Callable[..., Path]
+    spy: TrainingSpy, make_mnist_folder: Callable[..., Path], capsys
 ) -> None:
     data = make_mnist_folder("data")
     first = load_classifier("mnist", data_dir=data)
+    said = capsys.readouterr().err  # the wait is announced, quiet or not
+    assert "training the mnist digit classifier" in said and "cached as" in said
     second = load_classifier("mnist", data_dir=data)
+    assert capsys.readouterr().err == ""  # a cached classifier says nothing
     assert spy.calls == 1
     assert second.test_accuracy == 0.5
     for key, value in first.state_dict().items():

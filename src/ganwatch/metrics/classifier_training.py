@@ -268,6 +268,14 @@ def load_classifier(
             f"no classifier for {dataset!r} with this data: {path} {state}. "
             f"Train it with `{TRAIN_COMMAND}` (about a minute on a CPU)."
         )
+    # Always said, even when quiet: the first evaluation of a run otherwise sits silent for
+    # the half minute or more this takes.
+    print(
+        f"ganwatch: training the {_classifier_dataset(dataset)} digit classifier the metrics "
+        f"read (once for this data; about 30 s on two CPU cores), cached as {path} ...",
+        file=sys.stderr,
+        flush=True,
+    )
     train_and_cache_classifier(dataset, data_dir=data_dir, device=device, quiet=quiet)
     model = _load(path, checksum, device)
     if model is None:  # pragma: no cover - the file was just written with these values
