@@ -42,8 +42,10 @@ def test_a_second_process_reads_the_prepared_reference_and_measures_the_same(dig
     stored = torch.load(files[0], weights_only=True)  # tensors and plain values only
     assert {"features", "reference", "typicality", "pool", "probe"} <= set(stored["entries"])
 
+    written = files[0].stat().st_mtime_ns
     second, again, ndb_again, bands_again = _measure(reference, labels, samples)
-    assert second._from_disk >= {"features", "typicality", "probe"}
+    assert second._from_disk >= {"features", "typicality", "probe", "prdc-5"}
+    assert files[0].stat().st_mtime_ns == written  # all it needed was there: not rewritten
     assert again == values
     assert ndb_again.to_dict() == ndb.to_dict()
     assert bands_again == bands and bands  # the held-out bands, measured once, read back

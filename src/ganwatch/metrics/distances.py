@@ -48,6 +48,7 @@ __all__ = [
     "RadiusHits",
     "as_features",
     "centre_and_cast",
+    "finite_features",
     "full_precision_matmul",
     "knn_radii",
     "knn_sq_radii",
@@ -83,6 +84,14 @@ def as_features(x: ArrayLike, name: str = "features") -> torch.Tensor:
     if not (t.is_floating_point() or t.dtype in (torch.uint8, torch.int32, torch.int64)):
         raise TypeError(f"{name} must be numeric, got dtype {t.dtype}")
     return t.reshape(t.shape[0], -1)
+
+
+def finite_features(x: ArrayLike, name: str = "features") -> torch.Tensor:
+    """:func:`as_features`, refusing NaN and infinite values (naming ``name``)."""
+    t = as_features(x, name)
+    if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return t
 
 
 @contextmanager
@@ -129,10 +138,7 @@ def prepare_features(*sets: ArrayLike, dtype: torch.dtype = DEFAULT_DTYPE) -> li
     """
     if dtype not in (torch.float32, torch.float64):
         raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
-    tensors = [as_features(s, f"set {i}") for i, s in enumerate(sets)]
-    for i, t in enumerate(tensors):
-        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
-            raise ValueError(f"set {i} contains NaN or infinite values")
+    tensors = [finite_features(s, f"set {i}") for i, s in enumerate(sets)]
     dims = {t.shape[1] for t in tensors}
     if len(dims) != 1:
         raise ValueError(f"all feature sets must have the same dimension, got {sorted(dims)}")

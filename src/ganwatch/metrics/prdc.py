@@ -53,12 +53,17 @@ def _manifold_hits(
         raise ValueError(f"k must be >= 1, got {k}")
     real_t, fake_t = prepare_features(real, fake, dtype=dtype)
     for name, t in (("real", real_t), ("fake", fake_t)):
-        if t.shape[0] <= k:
-            raise ValueError(f"{name} needs more than k={k} samples, got {t.shape[0]}")
+        require_more_than_k(name, t, k)
     chunks = {"row_chunk": row_chunk, "col_chunk": col_chunk}
     real_r2 = knn_sq_radii(real_t, k, **chunks)
     fake_r2 = knn_sq_radii(fake_t, k, **chunks)
     return radius_hits(real_t, fake_t, real_r2, fake_r2, inclusive=inclusive, **chunks)
+
+
+def require_more_than_k(name: str, points: torch.Tensor, k: int) -> None:
+    """A k-NN radius needs k other points in the set."""
+    if points.shape[0] <= k:
+        raise ValueError(f"{name} needs more than k={k} samples, got {points.shape[0]}")
 
 
 def _fraction(flags: torch.Tensor) -> float:

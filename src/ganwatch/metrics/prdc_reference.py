@@ -26,12 +26,12 @@ import torch
 from ganwatch.metrics.distances import (
     DEFAULT_DTYPE,
     ArrayLike,
-    as_features,
     centre_and_cast,
+    finite_features,
     knn_sq_radii,
     radius_hits,
 )
-from ganwatch.metrics.prdc import prdc_values
+from ganwatch.metrics.prdc import prdc_values, require_more_than_k
 
 
 @dataclass(frozen=True)
@@ -44,19 +44,12 @@ class PreparedReference:
     k: int
 
 
-def _finite(t: torch.Tensor, name: str) -> torch.Tensor:
-    if t.is_floating_point() and not bool(torch.isfinite(t).all()):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return t
-
-
 def prepare_reference(
     real: ArrayLike, k: int, dtype: torch.dtype = DEFAULT_DTYPE
 ) -> PreparedReference:
     """Centre ``real`` (N, D) on its mean and compute its squared k-NN radii, once."""
-    t = _finite(as_features(real, "reference"), "reference")
-    if t.shape[0] <= k:
-        raise ValueError(f"real needs more than k={k} samples, got {t.shape[0]}")
+    t = finite_features(real, "reference")
+    require_more_than_k("real", t, k)
     mean = t.sum(dim=0, dtype=torch.float64) / t.shape[0]
     x = centre_and_cast(t, mean, dtype)
     return PreparedReference(x, mean, knn_sq_radii(x, k), k)
@@ -65,13 +58,12 @@ def prepare_reference(
 def prdc_against(reference: PreparedReference, fake: ArrayLike) -> dict[str, float]:
     """Precision, recall, density and coverage of ``fake`` against a prepared reference:
     :func:`ganwatch.metrics.prdc.prdc` with the reference's radii computed once."""
-    y = _finite(as_features(fake, "samples"), "samples")
+    y = finite_features(fake, "samples")
     if y.shape[1] != reference.x.shape[1]:
         raise ValueError(
             f"samples have {y.shape[1]} features, the reference {reference.x.shape[1]}"
         )
-    if y.shape[0] <= reference.k:
-        raise ValueError(f"fake needs more than k={reference.k} samples, got {y.shape[0]}")
+    require_more_than_k("fake", y, reference.k)
     y = centre_and_cast(y.to(reference.x.device), reference.mean, reference.x.dtype)
     hits = radius_hits(reference.x, y, reference.sq_radii, knn_sq_radii(y, reference.k))
     return prdc_values(hits, reference.k)

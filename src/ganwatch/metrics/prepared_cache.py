@@ -12,8 +12,9 @@ file is named by a digest of everything the state depends on: the reference, hel
 label tensors, the kind of data, the seed, the value range, the k-means starts, the weights of
 the classifier that measures it, and the source of ``ganwatch.metrics`` itself (a change to
 any metric's code makes a new file). A suite measured with a user's classifier callable is
-never cached: a callable has no content to digest. Models (classifier, embedding, probe) are
-not kept either; they are cached or rebuilt by their own code.
+never cached: a callable has no content to digest. The classifier and the embedding are not
+kept (they are cached or rebuilt by their own code); the probe on the user's labels is kept,
+as its weights.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from ganwatch import __version__
 from ganwatch.metrics.bands import Band, Bands
 from ganwatch.metrics.inputs import IMAGE, View
 from ganwatch.metrics.ndb import NDBBins
+from ganwatch.metrics.prdc_reference import PreparedReference
 from ganwatch.metrics.realism import Typicality
 
 FORMAT = 1  # bump when the encoding below changes
@@ -41,7 +43,7 @@ FORMAT = 1  # bump when the encoding below changes
 #: cached as its own file; the embedding is a seeded construction). The probe on the user's
 #: labels is kept, as its weights: the cached probabilities were made with it.
 MODELS = ("classifier", "embedding")
-_TYPES = {cls.__name__: cls for cls in (View, Typicality, NDBBins, Bands, Band)}
+_TYPES = {cls.__name__: cls for cls in (View, Typicality, NDBBins, Bands, Band, PreparedReference)}
 _REFERENCE, _HELD_OUT = "__reference__", "__held_out__"
 
 

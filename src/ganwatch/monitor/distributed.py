@@ -33,15 +33,22 @@ def rank() -> int:
     return dist.get_rank() if _initialized() else 0
 
 
-def shared_verdict(verdict: Verdict | None) -> Verdict | None:
-    """Rank 0's verdict, on every rank (without a process group of several: ``verdict``)."""
+def from_rank_zero(value: Any) -> Any:
+    """Rank 0's ``value`` (any picklable object) on every rank; without a process group of
+    several, ``value`` itself. Every rank must call it (it is a collective)."""
     import torch.distributed as dist
 
     if not _initialized() or dist.get_world_size() < 2:
-        return verdict
-    box = [verdict.to_dict() if verdict is not None and rank() == 0 else None]
+        return value
+    box = [value if rank() == 0 else None]
     dist.broadcast_object_list(box, src=0)
-    return Verdict.from_dict(box[0]) if box[0] is not None else None
+    return box[0]
+
+
+def shared_verdict(verdict: Verdict | None) -> Verdict | None:
+    """Rank 0's verdict, on every rank (without a process group of several: ``verdict``)."""
+    shared = from_rank_zero(verdict.to_dict() if verdict is not None else None)
+    return Verdict.from_dict(shared) if shared is not None else None
 
 
 class FollowerMonitor:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from ganwatch.store import RunStore
+from ganwatch.store import RunInfo, RunStore
 from ganwatch.training.checkpoint import checkpoint_path
 
 Batch = dict[str, Any]
@@ -72,9 +72,29 @@ def _new_images(store: RunStore, run_id: int, cursor: Cursor) -> list[tuple]:
     return images
 
 
+def _batch(
+    run: RunInfo,
+    steps: list,
+    epochs: list[dict],
+    events: list[dict],
+    images: list[tuple],
+    checkpoint: bytes | None,
+) -> Batch:
+    """One batch: the run's name, config and status, and the records given."""
+    return {
+        "name": run.name,
+        "config": run.config,
+        "status": run.status,
+        "steps": steps,
+        "epochs": [_epoch_entry(row) for row in epochs],
+        "events": [(e["kind"], e["payload"], e["step"]) for e in events],
+        "images": images,
+        "checkpoint": checkpoint,
+    }
+
+
 def collect(store: RunStore, run_id: int, cursor: Cursor) -> Batch:
     """Everything of ``run_id`` not sent yet, and advance ``cursor`` past it."""
-    run = store.get_run(run_id)
     steps = _step_rows(store, run_id, cursor.step)
     if steps:
         cursor.step = steps[-1][0]
@@ -90,16 +110,8 @@ def collect(store: RunStore, run_id: int, cursor: Cursor) -> Batch:
     if path.is_file() and _signature(path) != cursor.checkpoint:
         cursor.checkpoint = _signature(path)
         checkpoint = path.read_bytes()
-    return {
-        "name": run.name,
-        "config": run.config,
-        "status": run.status,
-        "steps": steps,
-        "epochs": [_epoch_entry(row) for row in epochs],
-        "events": [(e["kind"], e["payload"], e["step"]) for e in events],
-        "images": _new_images(store, run_id, cursor),
-        "checkpoint": checkpoint,
-    }
+    images = _new_images(store, run_id, cursor)
+    return _batch(store.get_run(run_id), steps, epochs, events, images, checkpoint)
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -142,18 +154,10 @@ def apply(store: RunStore, run_id: int | None, batch: Batch) -> int:
 def history(store: RunStore, run_id: int) -> Batch:
     """What a trial needs to resume ``run_id`` elsewhere: its config, epochs, events and
     checkpoint (its steps and images stay where they are; a resume never reads them)."""
-    run = store.get_run(run_id)
     path = checkpoint_path(store.run_dir(run_id))
-    return {
-        "name": run.name,
-        "config": run.config,
-        "status": run.status,
-        "steps": [],
-        "epochs": [_epoch_entry(row) for row in store.epoch_metrics(run_id)],
-        "events": [(e["kind"], e["payload"], e["step"]) for e in store.events(run_id)],
-        "images": [],
-        "checkpoint": path.read_bytes() if path.is_file() else None,
-    }
+    checkpoint = path.read_bytes() if path.is_file() else None
+    epochs, events = store.epoch_metrics(run_id), store.events(run_id)
+    return _batch(store.get_run(run_id), [], epochs, events, [], checkpoint)
 
 
 def restore(store: RunStore, batch: Batch) -> int:

@@ -57,10 +57,15 @@ def import_ray() -> tuple[Any, Any]:
     return ray, tune
 
 
-def stop_trial(rule: StopRule, trial_id: str, result: Mapping[str, Any]) -> bool:
-    """Tune's stop function: the trial's verdict is a failure the rule names, confirmed (the
-    Monitor reports a verdict only once it holds) and after ``min_epochs`` epochs."""
+def stop_trial(rule: StopRule, result: Mapping[str, Any]) -> bool:
+    """The trial's verdict is a failure the rule names, confirmed (the Monitor reports a
+    verdict only once it holds), after ``min_epochs`` epochs."""
     return result.get("verdict") in rule.verdicts and int(result.get("epoch", 0)) >= rule.min_epochs
+
+
+def _tune_stop(rule: StopRule, trial_id: str, result: Mapping[str, Any]) -> bool:
+    """:func:`stop_trial` with the signature of Tune's stop functions."""
+    return stop_trial(rule, result)
 
 
 # -- the trial (runs in a Ray worker) -----------------------------------------------------
@@ -117,7 +122,7 @@ def run_trial(
         def on_epoch(state: Any) -> bool:
             forward()
             result = _epoch_report(local, local.list_runs()[0].id)
-            stopping = stop is not None and stop_trial(stop, "", result)
+            stopping = stop is not None and stop_trial(stop, result)
             try:
                 tune.report(result)
             except SystemExit:  # Tune ended this trial: by our rule, or for its own reasons
@@ -275,7 +280,7 @@ def tune_sweep(
             dict(sweep.resources),
         )
         storage_path, name = _storage(store, sweep, address)
-        stop = functools.partial(stop_trial, sweep.stop) if sweep.stop else None
+        stop = functools.partial(_tune_stop, sweep.stop) if sweep.stop else None
         tuner = tune.Tuner(
             trainable,
             param_space={"cell": tune.grid_search([p.cell.index for p in todo])},
@@ -298,7 +303,7 @@ def tune_sweep(
 
 
 def settle(
-    store: RunStore, sweep: Sweep, planned: Planned, result: Mapping[str, Any], run_id: int | None
+    store: RunStore, sweep: Sweep, result: Mapping[str, Any], run_id: int | None
 ) -> tuple[str, int | None, str | None]:
     """(status, run id, error) of a cell once Tune is done with it.
 
@@ -315,7 +320,7 @@ def settle(
         # A resumed run whose trial failed before training keeps its earlier status.
         return ("failed" if error and run.status == "interrupted" else run.status), run_id, error
     step = store.last_step(run_id)
-    if sweep.stop is not None and stop_trial(sweep.stop, "", result):
+    if sweep.stop is not None and stop_trial(sweep.stop, result):
         status = "stopped"
         payload = {"epoch": result.get("epoch"), "by": "ray tune", "verdict": result["verdict"]}
     elif error:
@@ -350,7 +355,7 @@ def run_on_ray(
     interrupted = []
     for planned in todo:
         result = results.get(planned.cell.index, {})
-        status, run_id, error = settle(store, sweep, planned, result, runs.get(planned.cell.index))
+        status, run_id, error = settle(store, sweep, result, runs.get(planned.cell.index))
         verdict = stored_verdict(store, run_id) if run_id is not None else None
         seconds = float(result.get("time_total_s", 0.0))
         outcome = Outcome(planned, status, run_id, verdict, seconds, error)

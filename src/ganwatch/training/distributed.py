@@ -25,10 +25,13 @@ import contextlib
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
 import torch.distributed as dist
+
+from ganwatch.monitor.distributed import from_rank_zero
 
 WORLD_ENV = "WORLD_SIZE"
 
@@ -48,16 +51,25 @@ class Shards:
         """Rank 0: the one that records, draws the grids and writes checkpoints."""
         return self.rank == 0
 
+    def bounds(self, n: int) -> tuple[int, int]:
+        """Where this rank's contiguous part of a batch of ``n`` lies."""
+        return n * self.rank // self.world, n * (self.rank + 1) // self.world
+
+    def share(self, n: int) -> float:
+        """This rank's part of a batch of ``n``: its gradient's (and records') weight."""
+        lo, hi = self.bounds(n)
+        return (hi - lo) / n
+
     def slice(self, index: torch.Tensor) -> torch.Tensor:
-        """This rank's contiguous part of a batch's indices; remembers where it lies."""
+        """This rank's part of a batch's indices; remembers where it lies."""
         n = index.shape[0]
-        lo, hi = n * self.rank // self.world, n * (self.rank + 1) // self.world
+        lo, hi = self.bounds(n)
         self.offset, self.size, self.batch = lo, hi - lo, n
         return index[lo:hi]
 
     @property
     def weight(self) -> float:
-        """This rank's share of the batch: its gradient's weight in the average."""
+        """This rank's share of the current batch."""
         return self.size / self.batch if self.batch else 1.0 / self.world
 
 
@@ -152,21 +164,32 @@ def average_gradients_before_step(optimizer: torch.optim.Optimizer, shards: Shar
     optimizer._ganwatch_averaged = True  # type: ignore[attr-defined]  # hooked once only
 
 
-def batch_means(values: torch.Tensor, shares: torch.Tensor, shards: Shards) -> torch.Tensor:
-    """The whole batches' per-step records from each rank's slice records and its share of
-    each batch (one all-reduce an epoch): the recorded losses are each batch's mean, as one
-    process records them, not rank 0's slice's."""
+def batch_shares(
+    batches: list[tuple[int, int]], shards: Shards, device: torch.device
+) -> torch.Tensor | None:
+    """(batches, 1): this rank's share of each batch of an epoch, known before it starts;
+    None in one process (nothing to weigh)."""
     if shards.world == 1:
+        return None
+    shares = [[shards.share(hi - lo)] for lo, hi in batches]
+    return torch.tensor(shares, device=device)
+
+
+def batch_means(values: torch.Tensor, shares: torch.Tensor | None) -> torch.Tensor:
+    """The whole batches' per-step records from each rank's slice records weighted by its
+    shares (one all-reduce an epoch): the recorded losses are each batch's mean, as one
+    process records them, not rank 0's slice's. In one process, ``values`` as they are."""
+    if shares is None:
         return values
     total = values * shares
     dist.all_reduce(total)
     return total
 
 
-def shared_value(value: Any, shards: Shards) -> Any:
-    """Rank 0's ``value`` (a run's config, a checkpoint's bytes) on every rank."""
+def shared_checkpoint(path: Path | None, shards: Shards) -> Path | bytes:
+    """What ``load_checkpoint`` reads: the file itself in one process; under torchrun its
+    bytes, read on rank 0 (the only rank that needs the store) and sent to the others."""
     if shards.world == 1:
-        return value
-    box = [value if shards.leader else None]
-    dist.broadcast_object_list(box, src=0)
-    return box[0]
+        assert path is not None
+        return path
+    return from_rank_zero(path.read_bytes() if shards.leader else None)

@@ -32,14 +32,16 @@ from ganwatch.config import TrainConfig, stop_verdicts, validate
 from ganwatch.data import Dataset, load_dataset
 from ganwatch.data.download import DATA_DIR_ENV
 from ganwatch.monitor import Monitor
+from ganwatch.monitor.distributed import from_rank_zero
 from ganwatch.training.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
 from ganwatch.training.device import configure_precision, resolve_device
 from ganwatch.training.distributed import (
     batch_means,
+    batch_shares,
     current_shards,
     shardable,
+    shared_checkpoint,
     shared_permutation,
-    shared_value,
 )
 from ganwatch.training.preview import epoch_preview, evaluation_generator
 from ganwatch.training.progress import Progress, verdict_line
@@ -128,7 +130,7 @@ class _Epochs:
         self.batches = shardable(batches, state.shards.world)
         self.keys = state.recipe.record_keys
         self.stats = torch.zeros(len(self.batches), len(self.keys), device=device)
-        self.shares = torch.ones(len(self.batches), 1, device=device)
+        self.shares = batch_shares(self.batches, state.shards, device)
         self.autocast = configure_precision(config.precision, device)
         self.labels = dataset.labels if state.recipe.pair.conditional else None
         self.live_postfix = device.type == "cpu"  # a live postfix costs a GPU sync on CUDA
@@ -160,14 +162,13 @@ class _Epochs:
                 state, state.recipe, dataset.data[index], labels, self.autocast, state.step + i
             )
             self.stats[i] = torch.stack([record[key] for key in self.keys])
-            self.shares[i] = state.shards.weight  # this rank's part of the batch's mean
             self.done_in_epoch = i + 1
             if self.live_postfix:
                 self.progress.update(dict(zip(self.keys, self.stats[i].tolist(), strict=True)))
             else:
                 self.progress.update()
         # The epoch's one synchronisation (and, across ranks, its one all-reduce).
-        rows = batch_means(self.stats, self.shares, state.shards).cpu().numpy()
+        rows = batch_means(self.stats, self.shares).cpu().numpy()
         _log_rows(self.monitor, rows, state)
         state.step += len(self.batches)
         state.epoch += 1
@@ -260,8 +261,8 @@ def run_training(
     if leader:
         store.mark_dead_runs()
     if run_id is not None:
-        saved = checkpoint_path(store.run_dir(run_id)).read_bytes() if leader else None
-        load_state(state, load_checkpoint(shared_value(saved, state.shards), device))
+        path = checkpoint_path(store.run_dir(run_id)) if leader else None
+        load_state(state, load_checkpoint(shared_checkpoint(path, state.shards), device))
     details = {
         "source": "train",
         "device": str(device),
@@ -344,8 +345,7 @@ def resume(
     Under torchrun only rank 0 reads the store (the others may pass None): it sends the run's
     id and config to the other ranks, and later its checkpoint.
     """
-    shards = current_shards()
-    found = _resumable(store, ref, epochs) if shards.leader and store is not None else None
-    run_id, config = shared_value(found, shards)
+    found = _resumable(store, ref, epochs) if current_shards().leader else None
+    run_id, config = from_rank_zero(found)
     dataset = load_training_data(config)
     return run_training(config, store, dataset, run_id=run_id, quiet=quiet, on_epoch=on_epoch)
