@@ -152,7 +152,7 @@ def _plain_closeness(m: torch.Tensor) -> torch.Tensor:
     return torch.exp(-(m.unsqueeze(0) - m.unsqueeze(1)).abs().sum(-1)).sum(1) - 1
 
 
-@pytest.mark.parametrize("chunk_elements", [1 << 24, 37])  # one chunk, and many uneven ones
+@pytest.mark.parametrize("chunk_elements", [1 << 24, 200, 37])  # one block; kernels; rows
 def test_chunked_closeness_matches_the_formula_to_the_second_derivative(
     monkeypatch, chunk_elements
 ) -> None:
@@ -191,3 +191,68 @@ def test_wgan_gp_trains_through_the_layer() -> None:
     penalty.backward()
     projection = d.classifier[0].projection
     assert projection.grad is not None and projection.grad.abs().sum() > 0
+
+
+def test_far_pairs_count_as_exactly_zero_not_as_subnormal_floats() -> None:
+    """exp(-95) is a subnormal float32, on which a CPU computes many times slower; the layer
+    sets such terms (all below 2^-60) to 0, in its value and in its gradient's weights, and
+    stays exact for near pairs."""
+    from ganwatch.stabilizers.minibatch_discrimination import batch_closeness
+
+    # one kernel of 1 dim: samples 0 and 1 are 95 apart, 1 and 2 are 0.5 apart
+    m = torch.tensor([[[0.0]], [[95.0]], [[95.5]]], requires_grad=True)
+    closeness = batch_closeness(m)
+    assert closeness[0, 0].item() == 0.0  # exp(-95) + exp(-95.5), both subnormal, are 0
+    torch.testing.assert_close(closeness[1:, 0], torch.full((2,), math.exp(-0.5)))
+    closeness.sum().backward()
+    assert m.grad is not None
+    assert m.grad[0, 0, 0].item() == 0.0
+    # d/dm_1 of 2 exp(-|m_1 - m_2|) is 2 exp(-0.5) (m_1 < m_2: moving up brings them
+    # closer), and the opposite for m_2
+    torch.testing.assert_close(m.grad[1:, 0, 0], 2 * math.exp(-0.5) * torch.tensor([1.0, -1.0]))
+    tiny = torch.finfo(torch.float32).tiny
+    assert not ((closeness != 0) & (closeness.abs() < tiny)).any()
+
+
+def test_a_tiny_upstream_gradient_gives_the_formulas_gradient_at_its_scale() -> None:
+    """A discriminator sure of its batch sends back gradients near 1e-36; the layer scales
+    them by a power of two before its pairwise products and back after: the result is the
+    float64 formula's, at that scale."""
+    from ganwatch.stabilizers.minibatch_discrimination import batch_closeness
+
+    generator = torch.Generator().manual_seed(0)
+    m = torch.randn(12, 3, 4, generator=generator)
+    weights = torch.randn(12, 3, generator=generator) * 2.0**-120  # ~1e-36
+    fast = m.clone().requires_grad_(True)
+    (batch_closeness(fast) * weights).sum().backward()
+    exact = m.double().requires_grad_(True)
+    (_plain_closeness(exact) * weights.double()).sum().backward()
+    assert fast.grad is not None and exact.grad is not None
+    assert fast.grad.abs().max() > 0
+    at_unit_scale = fast.grad.double() * 2.0**120, exact.grad * 2.0**120
+    torch.testing.assert_close(*at_unit_scale, rtol=1e-4, atol=1e-6)
+
+
+def test_pairwise_products_in_the_backward_are_zero_or_normal_floats() -> None:
+    """What keeps subnormals (slow on a CPU) out of the backward: exp(-L1) and the scaled
+    gradient are 0 or at least 2^-60, so their products are 0 or at least 2^-120, and the
+    scaling by a power of two is exact."""
+    from ganwatch.stabilizers.minibatch_discrimination import NEGLIGIBLE, _near, _normalised
+
+    tiny_grads = torch.tensor([3e-38, -1e-45, 0.0, 2e-36, -7e-37])
+    scaled, scale = _normalised(tiny_grads)
+    assert scale.item() == 2.0**-118  # the power of two just above 2e-36
+    torch.testing.assert_close(scaled * scale, tiny_grads, rtol=0, atol=0)  # nothing lost
+    grad = torch.tensor([[3e-38, -1e-45, 0.0, 0.75], [5e-37, 1e-20, -0.25, 1e-19]])
+    scaled, scale = _normalised(grad)
+    assert scale.item() == 1.0 and scaled.abs().max() < 1
+    kept = grad.abs() >= NEGLIGIBLE
+    assert kept.sum() == 2 and (scaled[kept] == grad[kept]).all() and (scaled[~kept] == 0).all()
+    near = _near(torch.tensor([0.0, 1.0, 41.0, 42.0, 95.0]))
+    torch.testing.assert_close(near[:3], torch.exp(-torch.tensor([0.0, 1.0, 41.0])))
+    assert (near[3:] == 0).all()  # exp(-42) < 2^-60
+    products = (near.view(-1, 1, 1) * scaled.unsqueeze(0)).abs()
+    tiny = torch.finfo(torch.float32).tiny
+    assert ((products == 0) | (products >= tiny)).all()
+    zero_scaled, zero_scale = _normalised(torch.zeros(3))
+    assert zero_scale.item() == 1.0 and (zero_scaled == 0).all()

@@ -9,14 +9,18 @@ discriminator's last layer can reject batches that lack variety.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import torch
 from torch import nn
 
 from ganwatch.stabilizers.base import Stabilizer
 
 KERNEL_DIM = 8
-#: Elements of one chunk's (rows, batch, kernels, kernel_dim) differences: 16 Mi floats, 64 MB.
-CHUNK_ELEMENTS = 1 << 24
+#: Elements of one chunk's pairwise tensors: 1 Mi floats (4 MB), small enough to stay in the
+#: CPU's caches, where a (B, B, K) tensor at batch 1024 (128 MB) costs more in page faults and
+#: memory traffic than in arithmetic.
+CHUNK_ELEMENTS = 1 << 20
 
 
 def _row_chunks(m: torch.Tensor) -> list[slice]:
@@ -26,6 +30,43 @@ def _row_chunks(m: torch.Tensor) -> list[slice]:
     return [slice(start, start + rows) for start in range(0, len(m), rows)]
 
 
+def _kernel_blocks(kernels: int, batch: int) -> Iterator[tuple[slice, slice]]:
+    """(kernels, rows) blocks whose distances to the whole batch fit in ``CHUNK_ELEMENTS``:
+    several whole kernels at a time when one kernel's batch x batch fits, else rows of one."""
+    per_kernel = batch * batch
+    if per_kernel <= CHUNK_ELEMENTS:
+        step = CHUNK_ELEMENTS // per_kernel
+        for start in range(0, kernels, step):
+            yield slice(start, start + step), slice(0, batch)
+        return
+    rows = max(1, CHUNK_ELEMENTS // batch)
+    for kernel in range(kernels):
+        for start in range(0, batch, rows):
+            yield slice(kernel, kernel + 1), slice(start, start + rows)
+
+
+#: exp(-L1) and (scaled) gradients below 2^-60 count as 0, so that their products stay
+#: above 2^-126, float32's smallest normal number. Subnormal floats (far pairs' exp(-L1),
+#: the gradients of a discriminator sure of its batch: 1e-44 to 1e-35 seen in the benchmark)
+#: make a CPU multiply and sum many times slower (a toy D's step took 1.5x as long), and a
+#: pair 42 apart in L1 adds less than 1e-18 to a closeness.
+NEGLIGIBLE = 2.0**-60
+
+
+def _near(distances: torch.Tensor) -> torch.Tensor:
+    """exp(-distances), in place, with its negligible terms set to exactly 0."""
+    return torch.nn.functional.threshold_(distances.neg_().exp_(), NEGLIGIBLE, 0.0)
+
+
+def _normalised(grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(grad / 2^e, 2^e), 2^e the power of two just above the largest |grad| (an exact
+    scaling, undone on the result), with the values below ``NEGLIGIBLE`` of it set to 0."""
+    _, exponent = torch.frexp(grad.abs().max())  # 0 for an all-zero grad: scale 1
+    scale = torch.ldexp(torch.ones((), dtype=grad.dtype, device=grad.device), exponent)
+    scaled = grad / scale
+    return scaled.masked_fill_(scaled.abs() < NEGLIGIBLE, 0.0), scale
+
+
 def _closeness_rows(m: torch.Tensor, rows: slice) -> tuple[torch.Tensor, torch.Tensor]:
     """For ``rows`` of m (B, K, D): exp(-L1) to every sample (r, B, K) and the sign of each
     difference (r, B, K, D)."""
@@ -33,42 +74,58 @@ def _closeness_rows(m: torch.Tensor, rows: slice) -> tuple[torch.Tensor, torch.T
     return torch.exp(-diff.abs().sum(-1)), torch.sign(diff)
 
 
+def _differentiable_backward(m: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
+    """dc/dm written in differentiable operations, a chunk of rows at a time, for the
+    gradient penalties (WGAN-GP, DRAGAN), which differentiate D's gradient again."""
+    parts = []
+    for rows in _row_chunks(m):
+        near_rows, sign = _closeness_rows(m, rows)
+        weight = (grad[rows].unsqueeze(1) + grad.unsqueeze(0)) * near_rows  # (r, B, K)
+        parts.append(-(weight.unsqueeze(-1) * sign).sum(1))
+    return torch.cat(parts)
+
+
 class _Closeness(torch.autograd.Function):
-    """c_ik = sum_{j != i} exp(-||m_ik - m_jk||_1), without a (B, B, K, D) tensor.
+    """c_ik = sum_{j != i} exp(-||m_ik - m_jk||_1), block by block, never the whole batch at once.
 
     The plain broadcast keeps a (B, B, K, D) tensor for the backward (1 GB at batch 1024, 32
-    kernels of 8). Here the forward is ``torch.cdist`` per kernel (L1), which never builds it,
-    and the backward recomputes what it needs: dc/dm_a = -sum_j (g_a + g_j) exp(-L_aj)
-    sign(m_a - m_j). A first-order backward (every loss but the gradient penalties) goes
-    through cdist's own backward, the fastest; when the backward must itself be
-    differentiable (WGAN-GP and DRAGAN differentiate D's gradient again, and cdist's backward
-    has no derivative) it is written in differentiable operations, a chunk of rows at a time,
-    and gives the exact second derivative."""
+    kernels of 8). Here each block of kernels (or of rows) takes its L1 distances from
+    ``torch.cdist`` and is summed at once, so only m is kept, and the backward recomputes
+    each block: dc/dm_a = -sum_j (g_a + g_j) exp(-L_aj) sign(m_a - m_j). That sum is what
+    cdist's own backward computes for its first argument (``_cdist_backward`` with p = 1),
+    given the symmetric weights (g_a + g_j) exp(-L_aj), so one native pass per block gives
+    the whole gradient (autograd through cdist(m, m) would make two, one per argument, and
+    keep the distances). When the backward must itself be differentiable (cdist's backward
+    has no derivative) it goes through :func:`_differentiable_backward`, which gives the
+    exact second derivative. Terms below ``NEGLIGIBLE`` are 0 in the first two (see there)."""
 
     @staticmethod
     def forward(ctx, m: torch.Tensor) -> torch.Tensor:  # noqa: ANN001
         per_kernel = m.transpose(0, 1).contiguous()  # (K, B, D)
-        near = torch.exp(-torch.cdist(per_kernel, per_kernel, p=1))  # (K, B, B)
-        ctx.save_for_backward(m, near)
-        return (near.sum(-1) - 1).transpose(0, 1)  # minus each sample's own exp(0)
+        kernels, batch, _ = per_kernel.shape
+        closeness = torch.empty(kernels, batch, dtype=m.dtype, device=m.device)
+        for ks, rows in _kernel_blocks(kernels, batch):
+            distances = torch.cdist(per_kernel[ks, rows], per_kernel[ks], p=1)
+            closeness[ks, rows] = _near(distances).sum(-1)
+        ctx.save_for_backward(m)
+        return (closeness - 1).transpose(0, 1)  # minus each sample's own exp(0)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> torch.Tensor:  # noqa: ANN001
-        m, near = ctx.saved_tensors
+        (m,) = ctx.saved_tensors
         if torch.is_grad_enabled():  # create_graph=True: a differentiable backward
-            parts = []
-            for rows in _row_chunks(m):
-                near_rows, sign = _closeness_rows(m, rows)
-                weight = (grad[rows].unsqueeze(1) + grad.unsqueeze(0)) * near_rows  # (r, B, K)
-                parts.append(-(weight.unsqueeze(-1) * sign).sum(1))
-            return torch.cat(parts)
-        with torch.enable_grad():
-            per_kernel = m.detach().transpose(0, 1).contiguous().requires_grad_(True)
-            distances = torch.cdist(per_kernel, per_kernel, p=1)
-        # dc_a/dL_aj = -g_a exp(-L_aj); autograd adds the two places m_a enters (rows, columns)
-        upstream = -grad.transpose(0, 1).unsqueeze(2) * near
-        (out,) = torch.autograd.grad(distances, per_kernel, upstream)
-        return out.transpose(0, 1)
+            return _differentiable_backward(m, grad)
+        per_kernel = m.transpose(0, 1).contiguous()  # (K, B, D)
+        minus_grad, scale = _normalised(grad.transpose(0, 1).neg())  # (K, B)
+        kernels, batch, _ = per_kernel.shape
+        out = torch.empty_like(per_kernel)
+        for ks, rows in _kernel_blocks(kernels, batch):
+            rows_m, all_m = per_kernel[ks, rows], per_kernel[ks]
+            distances = torch.cdist(rows_m, all_m, p=1)  # (k, r, B)
+            pair_grad = minus_grad[ks, rows].unsqueeze(2) + minus_grad[ks].unsqueeze(1)
+            weights = _near(distances.clone()).mul_(pair_grad)
+            out[ks, rows] = torch.ops.aten._cdist_backward(weights, rows_m, all_m, 1.0, distances)
+        return out.mul_(scale).transpose(0, 1)
 
 
 def batch_closeness(m: torch.Tensor) -> torch.Tensor:
