@@ -9,6 +9,8 @@ are too short for the rule. The records reach the store through the engine's one
 from __future__ import annotations
 
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -54,8 +56,14 @@ def swept(tmp_path_factory):
     with RunStore(store) as opened, pytest.raises(KeyboardInterrupt):
         name = interrupted.name
         train(interrupted.config, opened, name=name, quiet=True, on_epoch=stop_after_two)
+    before = _trial_stores()
     code = main(["sweep", str(path), "--store", str(store), "--engine", "ray"])
-    return path, store, code
+    return path, store, code, _trial_stores() - before
+
+
+def _trial_stores() -> set[Path]:
+    """The trials' private stores in the temporary folder (this machine's workers share it)."""
+    return set(Path(tempfile.gettempdir()).glob("ganwatch-trial-*"))
 
 
 def _run(store, name):
@@ -72,7 +80,7 @@ def _run(store, name):
 
 
 def test_the_failing_trial_is_stopped_by_its_verdict(swept):
-    _, store, code = swept
+    _, store, code, _ = swept
     assert code == 0  # stopped is an ending like finished
     run, kinds, events, steps, epochs, grids = _run(store, "ray-stop/epochs=6")
     assert run.status == "stopped"
@@ -84,9 +92,15 @@ def test_the_failing_trial_is_stopped_by_its_verdict(swept):
     assert last_verdict["kind"] == stopped["verdict"]
 
 
+def test_no_trial_leaves_its_private_store_behind(swept):
+    """The stopped trial too: Ray may end its worker as soon as Tune stops it."""
+    *_, left_behind = swept
+    assert left_behind == set()
+
+
 @pytest.mark.parametrize("epochs", [1, 2])
 def test_the_short_trials_finish_with_every_record(swept, epochs):
-    _, store, _ = swept
+    _, store, _, _ = swept
     run, kinds, _, steps, recorded, grids = _run(store, f"ray-stop/epochs={epochs}")
     assert run.status == "finished"
     assert kinds == ["started", "finished"]
@@ -95,7 +109,7 @@ def test_the_short_trials_finish_with_every_record(swept, epochs):
 
 
 def test_an_interrupted_cell_is_resumed_from_its_checkpoint(swept):
-    _, store, _ = swept
+    _, store, _, _ = swept
     run, kinds, _, steps, epochs, grids = _run(store, "ray-stop/epochs=3")
     assert run.status == "finished"
     assert kinds == ["started", "interrupted", "resumed", "finished"]
@@ -105,7 +119,7 @@ def test_an_interrupted_cell_is_resumed_from_its_checkpoint(swept):
 
 
 def test_a_rerun_trains_nothing_and_the_summary_reads_the_store(swept, capsys):
-    path, store, _ = swept
+    path, store, _, _ = swept
     capsys.readouterr()
     assert main(["sweep", str(path), "--store", str(store), "--engine", "ray"]) == 0
     out, err = capsys.readouterr()
@@ -114,7 +128,7 @@ def test_a_rerun_trains_nothing_and_the_summary_reads_the_store(swept, capsys):
 
 
 def test_a_stop_rule_needs_the_ray_engine(swept, tmp_path, capsys):
-    path, _, _ = swept
+    path, _, _, _ = swept
     assert main(["sweep", str(path), "--store", str(tmp_path / "s")]) == 2
     assert "stop_on" in capsys.readouterr().err  # says what a local sweep uses instead
 

@@ -214,6 +214,31 @@ def test_training_is_seeded_and_leaves_global_rng_alone(
     assert not torch.equal(first.fc.weight, other.fc.weight)
 
 
+def test_training_uses_the_first_train_images_only(
+    make_mnist_folder: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long train split (60,000 images) would lengthen every cold first evaluation; the
+    classifier learns from its first ``TRAIN_IMAGES`` images, in order."""
+    data = make_mnist_folder("data", n_train=300, n_test=16)
+    full = load_dataset("mnist", split="train", data_dir=data)
+    seen: list[torch.Tensor] = []
+    train_epoch = clf._train_epoch
+
+    def recording(model, optimizer, scheduler, images, labels, generator):  # noqa: ANN001, ANN202
+        seen.append(labels.clone())
+        return train_epoch(model, optimizer, scheduler, images, labels, generator)
+
+    monkeypatch.setattr(clf, "_train_epoch", recording)
+    monkeypatch.setattr(clf, "TRAIN_IMAGES", 200)
+    train_classifier("mnist", data_dir=data, epochs=2, seed=0)
+    assert len(seen) == 2
+    assert all(torch.equal(labels, full.labels[:200]) for labels in seen)
+    monkeypatch.setattr(clf, "TRAIN_IMAGES", 10_000)  # more than the split holds: all of it
+    seen.clear()
+    train_classifier("mnist", data_dir=data, epochs=1, seed=0)
+    assert torch.equal(seen[0], full.labels)
+
+
 # ------------------------------------------------------------------ input and batching
 
 

@@ -29,6 +29,7 @@ from ganwatch.metrics.classifier import (
     LEARNING_RATE,
     MAX_SHIFT,
     TRAIN_COMMAND,
+    TRAIN_IMAGES,
     DigitClassifier,
     classifier_probs,
 )
@@ -108,7 +109,8 @@ def train_classifier(
     seed: int = 0,
     quiet: bool = True,
 ) -> tuple[DigitClassifier, float]:
-    """Train a :class:`DigitClassifier` on ``dataset``'s train split; return (model, test acc).
+    """Train a :class:`DigitClassifier` on the first ``TRAIN_IMAGES`` images of ``dataset``'s
+    train split; return (model, test accuracy).
 
     Adam with a one-cycle learning rate schedule and random shifts of up to two pixels: on
     the 23,797-image MNIST subset five epochs give ~99% test accuracy (seeds 0, 1, 2:
@@ -123,19 +125,20 @@ def train_classifier(
     dev = torch.device(device)
     name = _classifier_dataset(dataset)
     train = load_dataset(name, split="train", data_dir=data_dir, device=dev)
+    images, labels = train.data[:TRAIN_IMAGES], train.labels[:TRAIN_IMAGES]
     test = load_dataset(name, split="test", data_dir=data_dir, device=dev)
     with torch.random.fork_rng(devices=_fork_devices(dev)):
         torch.manual_seed(seed)
         model = DigitClassifier().to(dev)
         generator = torch.Generator(device=dev).manual_seed(seed)
         optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
-        steps_per_epoch = -(-len(train) // BATCH_SIZE)
+        steps_per_epoch = -(-len(images) // BATCH_SIZE)
         scheduler = torch.optim.lr_scheduler.OneCycleLR(
             optimizer, max_lr=LEARNING_RATE, epochs=epochs, steps_per_epoch=steps_per_epoch
         )
         for epoch in range(1, epochs + 1):
             started = time.perf_counter()
-            loss = _train_epoch(model, optimizer, scheduler, train.data, train.labels, generator)
+            loss = _train_epoch(model, optimizer, scheduler, images, labels, generator)
             if not quiet:
                 seconds = time.perf_counter() - started
                 print(

@@ -96,10 +96,14 @@ def run_trial(
     """Train (or resume) one cell in a private store and forward its records after each
     epoch and at the end, however training ends.
 
-    The trial applies the stop rule itself too, so that a run Tune's stopper ends is closed
-    by the trainer as ``stopped``, checkpoint and all, rather than cut off mid-record. When
-    Tune ends it for any other reason (Ctrl-C, a scheduler), its report raises SystemExit and
-    the run is closed ``interrupted``, so that a rerun resumes it.
+    The trial applies the stop rule itself, so that a run the rule ends is closed by the
+    trainer as ``stopped``, checkpoint and all, rather than cut off mid-record: the epoch
+    that meets the rule is reported to Tune (whose stopper then agrees) only once the run is
+    closed, forwarded and its private store deleted, because Ray may end the worker as soon
+    as Tune stops a trial (15 of 52 stopped trials left their store in the temporary folder
+    when the report came first). When Tune ends it for any other reason (Ctrl-C, a
+    scheduler), its report raises SystemExit and the run is closed ``interrupted``, so that a
+    rerun resumes it.
     """
     import ray
     from ray import tune
@@ -111,6 +115,7 @@ def run_trial(
     index = int(trial_config["cell"])
     job = jobs[index]
     cursor = mirror.Cursor()
+    stopped_at: list[dict[str, Any]] = []  # the report of the epoch that met the stop rule
     with tempfile.TemporaryDirectory(prefix="ganwatch-trial-") as tmp, RunStore(tmp) as local:
 
         def forward() -> None:
@@ -122,13 +127,14 @@ def run_trial(
         def on_epoch(state: Any) -> bool:
             forward()
             result = _epoch_report(local, local.list_runs()[0].id)
-            stopping = stop is not None and stop_trial(stop, result)
+            if stop is not None and stop_trial(stop, result):
+                stopped_at.append(result)  # told to Tune once the trial is cleaned up
+                return True
             try:
                 tune.report(result)
-            except SystemExit:  # Tune ended this trial: by our rule, or for its own reasons
-                if not stopping:
-                    raise KeyboardInterrupt("Ray Tune ended the trial") from None
-            return stopping
+            except SystemExit:  # Tune ended this trial for its own reasons
+                raise KeyboardInterrupt("Ray Tune ended the trial") from None
+            return False
 
         try:
             if job["history"] is None:
@@ -140,6 +146,9 @@ def run_trial(
                 resume(local, run_id, quiet=True, on_epoch=on_epoch)
         finally:
             forward()
+    if stopped_at:
+        with contextlib.suppress(SystemExit):  # Tune's stopper ends the trial here, as it may
+            tune.report(stopped_at[0])
 
 
 # -- the writer (this process) ------------------------------------------------------------
