@@ -53,9 +53,9 @@ def _kernel_blocks(kernels: int, batch: int) -> Iterator[tuple[slice, slice]]:
 NEGLIGIBLE = 2.0**-60
 
 
-def _near(distances: torch.Tensor) -> torch.Tensor:
-    """exp(-distances), in place, with its negligible terms set to exactly 0."""
-    return torch.nn.functional.threshold_(distances.neg_().exp_(), NEGLIGIBLE, 0.0)
+def _near(minus_distances: torch.Tensor) -> torch.Tensor:
+    """exp(-distances), in place of ``minus_distances``, its negligible terms exactly 0."""
+    return torch.nn.functional.threshold_(minus_distances.exp_(), NEGLIGIBLE, 0.0)
 
 
 def _normalised(grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -106,7 +106,7 @@ class _Closeness(torch.autograd.Function):
         closeness = torch.empty(kernels, batch, dtype=m.dtype, device=m.device)
         for ks, rows in _kernel_blocks(kernels, batch):
             distances = torch.cdist(per_kernel[ks, rows], per_kernel[ks], p=1)
-            closeness[ks, rows] = _near(distances).sum(-1)
+            closeness[ks, rows] = _near(distances.neg_()).sum(-1)
         ctx.save_for_backward(m)
         return (closeness - 1).transpose(0, 1)  # minus each sample's own exp(0)
 
@@ -123,7 +123,7 @@ class _Closeness(torch.autograd.Function):
             rows_m, all_m = per_kernel[ks, rows], per_kernel[ks]
             distances = torch.cdist(rows_m, all_m, p=1)  # (k, r, B)
             pair_grad = minus_grad[ks, rows].unsqueeze(2) + minus_grad[ks].unsqueeze(1)
-            weights = _near(distances.clone()).mul_(pair_grad)
+            weights = _near(distances.neg()).mul_(pair_grad)  # distances kept for the call
             out[ks, rows] = torch.ops.aten._cdist_backward(weights, rows_m, all_m, 1.0, distances)
         return out.mul_(scale).transpose(0, 1)
 
