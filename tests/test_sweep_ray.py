@@ -18,6 +18,7 @@ from ganwatch.cli import main
 from ganwatch.config import ConfigError
 from ganwatch.store import RunStore
 from ganwatch.sweep import load_sweep
+from ganwatch.sweep.ray_engine import TRIAL_STORE_PREFIX
 from ganwatch.training import train
 
 SWEEP = """\
@@ -63,7 +64,7 @@ def swept(tmp_path_factory):
 
 def _trial_stores() -> set[Path]:
     """The trials' private stores in the temporary folder (this machine's workers share it)."""
-    return set(Path(tempfile.gettempdir()).glob("ganwatch-trial-*"))
+    return set(Path(tempfile.gettempdir()).glob(f"{TRIAL_STORE_PREFIX}*"))
 
 
 def _run(store, name):

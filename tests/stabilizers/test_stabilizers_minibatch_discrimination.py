@@ -256,3 +256,30 @@ def test_pairwise_products_in_the_backward_are_zero_or_normal_floats() -> None:
     assert ((products == 0) | (products >= tiny)).all()
     zero_scaled, zero_scale = _normalised(torch.zeros(3))
     assert zero_scale.item() == 1.0 and (zero_scaled == 0).all()
+
+
+def test_bf16_kernel_rows_get_a_float32_closeness_and_a_bf16_gradient() -> None:
+    """Under bf16 autocast the closeness of a spread batch (small terms summed, minus 1)
+    would round away and cdist has no CPU bf16 kernel: the layer works in float32."""
+    from ganwatch.stabilizers.minibatch_discrimination import batch_closeness
+
+    generator = torch.Generator().manual_seed(0)
+    m = (torch.randn(16, 3, 4, generator=generator) * 2).to(torch.bfloat16).requires_grad_(True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        closeness = batch_closeness(m)
+    assert closeness.dtype == torch.float32
+    exact = _plain_closeness(m.detach().double())
+    torch.testing.assert_close(closeness.double(), exact, rtol=1e-5, atol=1e-7)
+    assert (exact < 0.05).any()  # small closeness values, which bf16 would round to steps
+    closeness.sum().backward()
+    assert m.grad is not None and m.grad.dtype == torch.bfloat16 and m.grad.abs().sum() > 0
+
+
+def test_an_empty_batch_has_an_empty_closeness() -> None:
+    from ganwatch.stabilizers.minibatch_discrimination import batch_closeness
+
+    m = torch.zeros(0, 3, 4, requires_grad=True)
+    closeness = batch_closeness(m)
+    assert closeness.shape == (0, 3)
+    closeness.sum().backward()
+    assert m.grad is not None and m.grad.shape == (0, 3, 4)

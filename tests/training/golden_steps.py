@@ -10,7 +10,8 @@ amplify beyond 1e-6 within 8 steps, while the article's stable recipe stays with
 The two minibatch-discrimination recipes were rewritten alone (``--write --only``) when the
 layer moved to pairwise L1 distances by ``torch.cdist`` (issue 12): the sums run in another
 order, and ``tests/stabilizers`` checks the layer against the plain formula, second derivatives
-included.
+included; and again when it moved to blocks of kernels with one native backward per block
+(issue 12; the ring recipe's numbers moved by at most 1.4e-5, relative, the WGAN-GP one's not).
 """
 
 from __future__ import annotations

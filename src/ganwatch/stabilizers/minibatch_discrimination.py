@@ -17,39 +17,48 @@ from torch import nn
 from ganwatch.stabilizers.base import Stabilizer
 
 KERNEL_DIM = 8
-#: Elements of one chunk's pairwise tensors: 1 Mi floats (4 MB), small enough to stay in the
-#: CPU's caches, where a (B, B, K) tensor at batch 1024 (128 MB) costs more in page faults and
-#: memory traffic than in arithmetic.
+#: Elements of one chunk's pairwise tensors on a CPU: 1 Mi floats (4 MB), small enough to stay
+#: in its caches, where a (B, B, K) tensor at batch 1024 (128 MB) costs more in page faults
+#: and memory traffic than in arithmetic (the gradient penalties' path ran 2.4x faster too).
 CHUNK_ELEMENTS = 1 << 20
+#: On a GPU, where each chunk is a few kernel launches, chunks 16 times as large.
+GPU_CHUNK_ELEMENTS = 1 << 24
+
+
+def _chunk_elements(m: torch.Tensor) -> int:
+    return CHUNK_ELEMENTS if m.device.type == "cpu" else GPU_CHUNK_ELEMENTS
 
 
 def _row_chunks(m: torch.Tensor) -> list[slice]:
-    """Slices of rows whose differences to the whole batch fit in ``CHUNK_ELEMENTS``."""
+    """Slices of rows whose differences to the whole batch fit in a chunk."""
     per_row = max(1, m[0].numel() * len(m))
-    rows = max(1, CHUNK_ELEMENTS // per_row)
+    rows = max(1, _chunk_elements(m) // per_row)
     return [slice(start, start + rows) for start in range(0, len(m), rows)]
 
 
-def _kernel_blocks(kernels: int, batch: int) -> Iterator[tuple[slice, slice]]:
-    """(kernels, rows) blocks whose distances to the whole batch fit in ``CHUNK_ELEMENTS``:
-    several whole kernels at a time when one kernel's batch x batch fits, else rows of one."""
-    per_kernel = batch * batch
-    if per_kernel <= CHUNK_ELEMENTS:
-        step = CHUNK_ELEMENTS // per_kernel
+def _kernel_blocks(per_kernel: torch.Tensor) -> Iterator[tuple[slice, slice]]:
+    """(kernels, rows) blocks of (K, B, D) rows whose distances to the whole batch fit in a
+    chunk: several whole kernels at a time when one kernel's batch x batch fits, else rows of
+    one."""
+    kernels, batch, _ = per_kernel.shape
+    chunk, pairs = _chunk_elements(per_kernel), batch * batch
+    if pairs <= chunk:
+        step = chunk // max(pairs, 1)
         for start in range(0, kernels, step):
             yield slice(start, start + step), slice(0, batch)
         return
-    rows = max(1, CHUNK_ELEMENTS // batch)
+    rows = max(1, chunk // batch)
     for kernel in range(kernels):
         for start in range(0, batch, rows):
             yield slice(kernel, kernel + 1), slice(start, start + rows)
 
 
 #: exp(-L1) and (scaled) gradients below 2^-60 count as 0, so that their products stay
-#: above 2^-126, float32's smallest normal number. Subnormal floats (far pairs' exp(-L1),
-#: the gradients of a discriminator sure of its batch: 1e-44 to 1e-35 seen in the benchmark)
-#: make a CPU multiply and sum many times slower (a toy D's step took 1.5x as long), and a
-#: pair 42 apart in L1 adds less than 1e-18 to a closeness.
+#: above 2^-126, float32's smallest normal number (unless two gradients of opposite sign
+#: cancel to within 2^-60 of each other, which is rare and costs only speed). Subnormal
+#: floats (far pairs' exp(-L1), the gradients of a discriminator sure of its batch: 1e-44 to
+#: 1e-35 seen in the benchmark) make a CPU multiply and sum many times slower (a toy D's step
+#: took 1.5x as long), and a pair 42 apart in L1 adds less than 1e-18 to a closeness.
 NEGLIGIBLE = 2.0**-60
 
 
@@ -104,7 +113,7 @@ class _Closeness(torch.autograd.Function):
         per_kernel = m.transpose(0, 1).contiguous()  # (K, B, D)
         kernels, batch, _ = per_kernel.shape
         closeness = torch.empty(kernels, batch, dtype=m.dtype, device=m.device)
-        for ks, rows in _kernel_blocks(kernels, batch):
+        for ks, rows in _kernel_blocks(per_kernel):
             distances = torch.cdist(per_kernel[ks, rows], per_kernel[ks], p=1)
             closeness[ks, rows] = _near(distances.neg_()).sum(-1)
         ctx.save_for_backward(m)
@@ -117,9 +126,8 @@ class _Closeness(torch.autograd.Function):
             return _differentiable_backward(m, grad)
         per_kernel = m.transpose(0, 1).contiguous()  # (K, B, D)
         minus_grad, scale = _normalised(grad.transpose(0, 1).neg())  # (K, B)
-        kernels, batch, _ = per_kernel.shape
         out = torch.empty_like(per_kernel)
-        for ks, rows in _kernel_blocks(kernels, batch):
+        for ks, rows in _kernel_blocks(per_kernel):
             rows_m, all_m = per_kernel[ks, rows], per_kernel[ks]
             distances = torch.cdist(rows_m, all_m, p=1)  # (k, r, B)
             pair_grad = minus_grad[ks, rows].unsqueeze(2) + minus_grad[ks].unsqueeze(1)
@@ -129,8 +137,18 @@ class _Closeness(torch.autograd.Function):
 
 
 def batch_closeness(m: torch.Tensor) -> torch.Tensor:
-    """(B, K, D) kernel rows -> (B, K): how close the other samples of the batch are."""
-    return _Closeness.apply(m)
+    """(B, K, D) kernel rows -> (B, K): how close the other samples of the batch are.
+
+    Always in float32 or better, outside autocast: under bf16 the closeness of a spread batch
+    (a sum of small terms, minus 1) would round away (bf16's step near 1 is 2^-7), and
+    cdist has no bf16 kernel on a CPU. An empty batch has an empty closeness.
+    """
+    if len(m) == 0:
+        return m.sum(-1)  # (0, K), still part of m's graph
+    if m.dtype in (torch.float16, torch.bfloat16):
+        m = m.float()
+    with torch.autocast(m.device.type, enabled=False):
+        return _Closeness.apply(m)
 
 
 class MinibatchDiscrimination(nn.Module):

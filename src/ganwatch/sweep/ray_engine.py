@@ -37,6 +37,8 @@ from ganwatch.sweep.runner import Outcome, SweepInterrupted, lock_path, outcome_
 from ganwatch.sweep.spec import StopRule, Sweep
 
 DRAIN_TIMEOUT_S = 0.2
+#: Name prefix of a trial's private store in its worker's temporary folder.
+TRIAL_STORE_PREFIX = "ganwatch-trial-"
 Ended = tuple[str, int, "str | None", float]  # a trial's run: status, id, verdict, seconds
 
 
@@ -116,7 +118,7 @@ def run_trial(
     job = jobs[index]
     cursor = mirror.Cursor()
     stopped_at: list[dict[str, Any]] = []  # the report of the epoch that met the stop rule
-    with tempfile.TemporaryDirectory(prefix="ganwatch-trial-") as tmp, RunStore(tmp) as local:
+    with tempfile.TemporaryDirectory(prefix=TRIAL_STORE_PREFIX) as tmp, RunStore(tmp) as local:
 
         def forward() -> None:
             runs = local.list_runs()
