@@ -64,10 +64,13 @@ def _wait_for_steps(store: Path, at_least: int, timeout: float = 120) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
         if (store / "runs.sqlite").exists():
-            with RunStore(store, read_only=True) as opened:
-                runs = opened.list_runs()
-                if runs and opened.step_count(runs[0].id) >= at_least:
-                    return
+            try:
+                with RunStore(store, read_only=True) as opened:
+                    runs = opened.list_runs()
+                    if runs and opened.step_count(runs[0].id) >= at_least:
+                        return
+            except FileNotFoundError:  # the file exists, its tables not yet: the child is
+                pass  # creating the store at this moment
         time.sleep(0.2)
     raise AssertionError("the background run never got going")
 
