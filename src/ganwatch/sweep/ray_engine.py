@@ -9,10 +9,10 @@ while its trial trains, so the store and the dashboard see live runs as they wou
 sweep. A resumed cell's past (config, epochs, events, checkpoint) travels to its trial the
 other way, as a Ray object.
 
-The file's ``stop:`` rule becomes Tune's stopper: a trial whose verdict is one of its kinds,
-once it has trained ``min_epochs`` epochs, is ended by Tune and its run recorded ``stopped``
-with the verdict that stopped it. Ray is imported only here, and only when ``--engine ray``
-is asked for.
+The file's ``stop:`` rule: a trial whose verdict is one of its kinds, once it has trained
+``min_epochs`` epochs, ends its run ``stopped`` with the verdict that stopped it, cleans up,
+and then reports that epoch to Tune, whose stopper (the same rule) ends the trial. Ray is
+imported only here, and only when ``--engine ray`` is asked for.
 """
 
 from __future__ import annotations
