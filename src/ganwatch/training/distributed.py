@@ -100,6 +100,10 @@ def process_group(device_name: str = "auto") -> Iterator[Shards]:
     dist.init_process_group("cpu:gloo,cuda:nccl" if cuda else "gloo")
     try:
         yield current_shards()
+        # Every rank past its last collective before any tears the group down: a follower
+        # that destroyed it while rank 0 was still closing the run was seen to abort
+        # ("terminate called without an active exception") after a finished run.
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
