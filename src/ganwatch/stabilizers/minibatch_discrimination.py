@@ -58,7 +58,7 @@ def _kernel_blocks(per_kernel: torch.Tensor) -> Iterator[tuple[slice, slice]]:
 #: cancel to within 2^-60 of each other, which is rare and costs only speed). Subnormal
 #: floats (far pairs' exp(-L1), the gradients of a discriminator sure of its batch: 1e-44 to
 #: 1e-35 seen in the benchmark) make a CPU multiply and sum many times slower (a toy D's step
-#: took 1.5x as long), and a pair 42 apart in L1 adds less than 1e-18 to a closeness.
+#: took 1.7x as long), and a pair 42 apart in L1 adds less than 1e-18 to a closeness.
 NEGLIGIBLE = 2.0**-60
 
 
