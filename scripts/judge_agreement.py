@@ -6,8 +6,8 @@ recognisable is a convergence failure, more (with classes missing) a mode collap
 script trains corpus recipes at a seed outside the corpus (10 by default: the corpus uses
 0 to 3) and after every epoch measures, beside the judge's share on its 10,000 samples, the
 same kind of share by another classifier: the Monitor's CNN, on 512 other samples, with
-"sure" meaning at least as confident as it is of 95% of real test digits, and the same ink
-range. If "recognisable" were a property of the samples, the two shares would rise and fall
+"sure" meaning at least as confident as it is of 95% of real test digits, and the judge's
+ink range. If "recognisable" were a property of the samples, the two shares would rise and fall
 together. It prints one row per epoch and the correlations, as markdown.
 
     GANWATCH_DATA_DIR=../shared/data/mnist python scripts/judge_agreement.py \\
@@ -32,17 +32,13 @@ MONITOR_SAMPLES = 512
 REAL_QUANTILE = 0.05  # "sure": at least as confident as for 95% of real test digits
 
 
-def _ink(x: torch.Tensor) -> torch.Tensor:
-    """Mean intensity in [0, 1] of images in [-1, 1]."""
-    return x.reshape(len(x), -1).add(1).div(2).mean(1)
-
-
 def study(name: str, seed: int, data_dir: str, out: str) -> list[dict[str, Any]]:
     """Train recipe ``name`` at ``seed``; per epoch, the judge's share and the CNN's."""
     from ganwatch.config import build_config
     from ganwatch.data import load_dataset
-    from ganwatch.metrics.classifier import as_model_input, classifier_probs
+    from ganwatch.metrics.classifier import classifier_probs
     from ganwatch.metrics.classifier_training import load_classifier
+    from ganwatch.metrics.realism import ink
     from ganwatch.store import RunStore
     from ganwatch.training import train
     from ganwatch.training.preview import evaluation_generator
@@ -56,8 +52,7 @@ def study(name: str, seed: int, data_dir: str, out: str) -> list[dict[str, Any]]
     cnn = load_classifier("mnist", data_dir=data_dir)
     real = load_dataset("mnist", split="test", data_dir=data_dir).data[:5000]
     sure = float(classifier_probs(cnn, real).max(dim=1).values.quantile(REAL_QUANTILE))
-    real_ink = _ink(as_model_input(real).float())
-    low, high = float(real_ink.quantile(0.005)), float(real_ink.quantile(0.995))
+    low, high = judge.ink_range.tolist()  # the judge's own ink range
     rows: dict[int, dict[str, Any]] = {}
 
     @torch.no_grad()
@@ -69,9 +64,11 @@ def study(name: str, seed: int, data_dir: str, out: str) -> list[dict[str, Any]]
             state.latent_dim,
             generator=torch.Generator().manual_seed(999 + state.epoch),
         )
-        x = generator(noise).float().cpu().reshape(-1, 1, 28, 28)
+        device = next(generator.parameters()).device
+        x = generator(noise.to(device)).float().cpu().reshape(-1, 1, 28, 28)
         confident = classifier_probs(cnn, x).max(dim=1).values >= sure
-        inked = (_ink(x) >= low) & (_ink(x) <= high)
+        amount = ink(x)
+        inked = (amount >= low) & (amount <= high)
         rows[state.epoch] = {
             "recipe": name,
             "epoch": state.epoch,

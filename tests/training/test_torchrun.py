@@ -6,7 +6,7 @@ are averaged across ranks weighted by slice size: so two processes at the same e
 batch train what one process does, up to the order of floating-point sums, also on uneven
 slices and with a conditional pair. The
 tolerances below are what that order allows over 24 steps (measured: losses within 3e-5,
-gradient norms within 2e-3 relative; step 1 agrees to 1e-7).
+gradient norms within 5e-3 relative; step 1 agrees to 1e-7).
 """
 
 from __future__ import annotations

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ganwatch.cli.parser import TRAIN_FLAGS
 from ganwatch.config import PRESETS
@@ -114,32 +116,34 @@ def _exit_code(status: str) -> int:
     return 0 if status == "finished" else 1
 
 
+def _leader_store(path: str | None, shards: Any) -> contextlib.AbstractContextManager:
+    """The run store, opened by rank 0 alone: under torchrun the other ranks train without
+    one (and show nothing)."""
+    from ganwatch.store import RunStore
+
+    return RunStore(path) if shards.leader else contextlib.nullcontext()
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     """Under torchrun every rank trains; rank 0 alone opens the store and says where it is."""
-    from ganwatch.store import RunStore
     from ganwatch.training import train
     from ganwatch.training.distributed import process_group
 
     config = _config_of(args)
-    with process_group(config.device) as shards:
-        if not shards.leader:
-            return _exit_code(train(config, None, name=args.name, quiet=True).status)
-        with RunStore(args.store) as store:
-            result = train(config, store, name=args.name, quiet=args.quiet)
+    with process_group(config.device) as shards, _leader_store(args.store, shards) as store:
+        result = train(config, store, name=args.name, quiet=args.quiet)
+        if store is not None:
             print(_finished_message(result, store))
     return _exit_code(result.status)
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    from ganwatch.store import RunStore
     from ganwatch.training import resume
     from ganwatch.training.distributed import process_group
 
-    with process_group() as shards:
-        if not shards.leader:
-            return _exit_code(resume(None, args.run, epochs=args.epochs, quiet=True).status)
-        with RunStore(args.store) as store:
-            result = resume(store, args.run, epochs=args.epochs, quiet=args.quiet)
+    with process_group() as shards, _leader_store(args.store, shards) as store:
+        result = resume(store, args.run, epochs=args.epochs, quiet=args.quiet)
+        if store is not None:
             print(_finished_message(result, store))
     return _exit_code(result.status)
 

@@ -8,6 +8,7 @@ from ganwatch import __version__
 from ganwatch.catalog import DATASETS, LOSSES, MODELS, STABILIZERS
 from ganwatch.catalog.keys import METRIC_FAMILIES
 from ganwatch.config import DEVICES, PRECISIONS, PRESETS, SCALES
+from ganwatch.sweep.runner import ENGINES
 from ganwatch.sweep.summary import FORMATS
 
 # Flags that map one-to-one onto TrainConfig fields: (flag, type, help).
@@ -218,7 +219,7 @@ def _add_sweep_command(sub) -> None:
     )
     sweep.add_argument(
         "--engine",
-        choices=("local", "ray"),
+        choices=ENGINES,
         default="local",
         help="local: this machine's processes (default); ray: Ray Tune trials "
         "(pip install 'ganwatch[ray]'), stopped early by the file's stop: rule",

@@ -241,7 +241,9 @@ def knn_sq_radii(
     "Excluding self" is implemented as the prdc package and the Kynkäänniemi et al. code do
     it: take the (k+1)-th smallest distance *including* the zero self-distance. With
     duplicate points the two readings agree (a duplicate counts as a neighbour at 0).
-    ``x`` must come from :func:`prepare_features`; the result has x's dtype, clamped >= 0.
+    ``x`` must be centred and cast as :func:`prepare_features` does (it, or
+    :mod:`ganwatch.metrics.prdc_reference` for a fixed reference); the result has x's dtype,
+    clamped >= 0.
 
     The whole matrix is computed, although it is symmetric: computing only the upper
     triangle and selecting along columns too was measured slower on the CPU (the column
@@ -310,8 +312,9 @@ def radius_hits(
 ) -> RadiusHits:
     """Compare every cross distance with both sets' squared radii, tile by tile.
 
-    ``x`` and ``y`` must come from one :func:`prepare_features` call (same centring, same
-    dropped coordinates) and the radii from :func:`knn_sq_radii` on them.
+    ``x`` and ``y`` must share one centring and cast (one :func:`prepare_features` call, or
+    :mod:`ganwatch.metrics.prdc_reference`'s reference mean) and the radii come from
+    :func:`knn_sq_radii` on them.
 
     Per tile (after the GEMM) this costs five cheap passes; see :func:`_tile_hits`.
     """

@@ -29,11 +29,16 @@ def _chunk_elements(m: torch.Tensor) -> int:
     return CHUNK_ELEMENTS if m.device.type == "cpu" else GPU_CHUNK_ELEMENTS
 
 
+def _spans(count: int, per_item: int, chunk: int) -> list[slice]:
+    """Slices of ``range(count)`` whose items, ``per_item`` elements each, fit in ``chunk``
+    (at least one item a slice)."""
+    size = max(1, chunk // max(per_item, 1))
+    return [slice(start, start + size) for start in range(0, count, size)]
+
+
 def _row_chunks(m: torch.Tensor) -> list[slice]:
-    """Slices of rows whose differences to the whole batch fit in a chunk."""
-    per_row = max(1, m[0].numel() * len(m))
-    rows = max(1, _chunk_elements(m) // per_row)
-    return [slice(start, start + rows) for start in range(0, len(m), rows)]
+    """Slices of rows of m (B, K, D) whose differences to the whole batch fit in a chunk."""
+    return _spans(len(m), m[0].numel() * len(m), _chunk_elements(m))
 
 
 def _kernel_blocks(per_kernel: torch.Tensor) -> Iterator[tuple[slice, slice]]:
@@ -41,16 +46,14 @@ def _kernel_blocks(per_kernel: torch.Tensor) -> Iterator[tuple[slice, slice]]:
     chunk: several whole kernels at a time when one kernel's batch x batch fits, else rows of
     one."""
     kernels, batch, _ = per_kernel.shape
-    chunk, pairs = _chunk_elements(per_kernel), batch * batch
-    if pairs <= chunk:
-        step = chunk // max(pairs, 1)
-        for start in range(0, kernels, step):
-            yield slice(start, start + step), slice(0, batch)
+    chunk = _chunk_elements(per_kernel)
+    if batch * batch <= chunk:
+        for ks in _spans(kernels, batch * batch, chunk):
+            yield ks, slice(0, batch)
         return
-    rows = max(1, chunk // batch)
     for kernel in range(kernels):
-        for start in range(0, batch, rows):
-            yield slice(kernel, kernel + 1), slice(start, start + rows)
+        for rows in _spans(batch, batch, chunk):
+            yield slice(kernel, kernel + 1), rows
 
 
 #: exp(-L1) and (scaled) gradients below 2^-60 count as 0, so that their products stay

@@ -11,14 +11,13 @@ other way, as a Ray object.
 
 The file's ``stop:`` rule: a trial whose verdict is one of its kinds, once it has trained
 ``min_epochs`` epochs, ends its run ``stopped`` with the verdict that stopped it, cleans up,
-and then reports that epoch to Tune, whose stopper (the same rule) ends the trial. Ray is
-imported only here, and only when ``--engine ray`` is asked for.
+reports that epoch to Tune and returns. Ray is imported only here, and only when
+``--engine ray`` is asked for.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import os
 import tempfile
@@ -65,16 +64,11 @@ def stop_trial(rule: StopRule, result: Mapping[str, Any]) -> bool:
     return result.get("verdict") in rule.verdicts and int(result.get("epoch", 0)) >= rule.min_epochs
 
 
-def _tune_stop(rule: StopRule, trial_id: str, result: Mapping[str, Any]) -> bool:
-    """:func:`stop_trial` with the signature of Tune's stop functions."""
-    return stop_trial(rule, result)
-
-
 # -- the trial (runs in a Ray worker) -----------------------------------------------------
 
 
 def _epoch_report(store: RunStore, run_id: int) -> dict[str, Any]:
-    """What a trial tells Tune after an epoch: the verdict (for the stopper) and the epoch's
+    """What a trial tells Tune after an epoch: the verdict and the epoch's
     numbers (for Tune's own tables and analysis)."""
     epochs = store.epoch_metrics(run_id)
     verdicts = store.events(run_id, "verdict")
@@ -100,7 +94,7 @@ def run_trial(
 
     The trial applies the stop rule itself, so that a run the rule ends is closed by the
     trainer as ``stopped``, checkpoint and all, rather than cut off mid-record: the epoch
-    that meets the rule is reported to Tune (whose stopper then agrees) only once the run is
+    that meets the rule is reported to Tune only once the run is
     closed, forwarded and its private store deleted, because Ray may end the worker as soon
     as Tune stops a trial (15 of 52 stopped trials left their store in the temporary folder
     when the report came first). When Tune ends it for any other reason (Ctrl-C, a
@@ -149,7 +143,7 @@ def run_trial(
         finally:
             forward()
     if stopped_at:
-        with contextlib.suppress(SystemExit):  # Tune's stopper ends the trial here, as it may
+        with contextlib.suppress(SystemExit):  # Tune may end the trial at this report
             tune.report(stopped_at[0])
 
 
@@ -291,11 +285,10 @@ def tune_sweep(
             dict(sweep.resources),
         )
         storage_path, name = _storage(store, sweep, address)
-        stop = functools.partial(_tune_stop, sweep.stop) if sweep.stop else None
         tuner = tune.Tuner(
             trainable,
             param_space={"cell": tune.grid_search([p.cell.index for p in todo])},
-            run_config=tune.RunConfig(name=name, storage_path=storage_path, stop=stop, verbose=0),
+            run_config=tune.RunConfig(name=name, storage_path=storage_path, verbose=0),
         )
         writer = StoreWriter(store.root, queue, runs, on_end)
         with writer.running():
@@ -314,14 +307,14 @@ def tune_sweep(
 
 
 def settle(
-    store: RunStore, sweep: Sweep, result: Mapping[str, Any], run_id: int | None
+    store: RunStore, result: Mapping[str, Any], run_id: int | None
 ) -> tuple[str, int | None, str | None]:
     """(status, run id, error) of a cell once Tune is done with it.
 
     A trial that Tune ended could not record how it ended, so its run is still ``running``
-    here: ``stopped`` when the stop rule matched its last result (recorded with the verdict,
-    as a local ``--stop-on`` run is), ``failed`` when its trial raised, else ``interrupted``
-    (Ctrl-C, or Ray lost the worker), which a rerun resumes.
+    here: ``failed`` when its trial raised, else ``interrupted`` (Ctrl-C, or Ray lost the
+    worker), which a rerun resumes. (A trial the stop rule ends has closed its run
+    ``stopped`` itself, before it told Tune.)
     """
     error = result.get("error")
     if run_id is None:  # a failure before the first epoch, or a trial that never started
@@ -331,10 +324,7 @@ def settle(
         # A resumed run whose trial failed before training keeps its earlier status.
         return ("failed" if error and run.status == "interrupted" else run.status), run_id, error
     step = store.last_step(run_id)
-    if sweep.stop is not None and stop_trial(sweep.stop, result):
-        status = "stopped"
-        payload = {"epoch": result.get("epoch"), "by": "ray tune", "verdict": result["verdict"]}
-    elif error:
+    if error:
         status, payload = "failed", {"error": error}
     else:
         status, payload = "interrupted", {"reason": "its Ray trial ended before it finished"}
@@ -366,7 +356,7 @@ def run_on_ray(
     interrupted = []
     for planned in todo:
         result = results.get(planned.cell.index, {})
-        status, run_id, error = settle(store, sweep, result, runs.get(planned.cell.index))
+        status, run_id, error = settle(store, result, runs.get(planned.cell.index))
         verdict = stored_verdict(store, run_id) if run_id is not None else None
         seconds = float(result.get("time_total_s", 0.0))
         outcome = Outcome(planned, status, run_id, verdict, seconds, error)

@@ -324,7 +324,7 @@ def run_sweep(
         raise ConfigError(f"--engine: expected one of {', '.join(ENGINES)}, got {engine!r}")
     if sweep.stop is not None and engine != "ray":
         raise ConfigError(
-            f"{sweep.path}: stop: is Ray Tune's stopper (--engine ray); in a local sweep put "
+            f"{sweep.path}: stop: applies to Ray Tune trials (--engine ray); in a local sweep put "
             f"stop_on: {','.join(sweep.stop.verdicts)} in base to stop each run on its verdict"
         )
     if engine == "ray" and jobs > 1:

@@ -20,12 +20,14 @@ from ganwatch.config import FIELD_NAMES, ConfigError, TrainConfig, build_config,
 SWEEP_KEYS = ("name", "base", "grid", "stop", "resources")
 STOP_KEYS = ("verdicts", "min_epochs")  # not "on": YAML reads a bare on as true
 RESOURCE_KEYS = ("cpu", "gpu")
+#: What a Ray trial reserves unless the sweep file says otherwise.
+DEFAULT_RESOURCES = {"cpu": 1.0, "gpu": 0.0}
 
 
 @dataclass(frozen=True)
 class StopRule:
     """``stop:`` in a sweep file: end a trial whose verdict is one of ``verdicts`` once it has
-    trained ``min_epochs`` epochs (the Ray engine's stopper; a local sweep uses ``stop_on``)."""
+    trained ``min_epochs`` epochs (the Ray engine's stop rule; a local sweep uses ``stop_on``)."""
 
     verdicts: tuple[str, ...]
     min_epochs: int
@@ -52,7 +54,7 @@ class Sweep:
     grid: dict[str, list[Any]]
     cells: list[Cell]
     stop: StopRule | None = None
-    resources: dict[str, float] = field(default_factory=lambda: {"cpu": 1.0, "gpu": 0.0})
+    resources: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RESOURCES))
 
     @property
     def keys(self) -> list[str]:
@@ -208,7 +210,7 @@ def _check_stop(path: Path, data: Any) -> StopRule | None:
 
 def _check_resources(path: Path, data: Any) -> dict[str, float]:
     """``resources: {cpu: 1, gpu: 0}``: what each Ray trial reserves."""
-    resources = {"cpu": 1.0, "gpu": 0.0}
+    resources = dict(DEFAULT_RESOURCES)
     if data is None:
         return resources
     if not isinstance(data, dict) or set(map(str, data)) - set(RESOURCE_KEYS):

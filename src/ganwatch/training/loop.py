@@ -133,7 +133,8 @@ class _Epochs:
         self.shares = batch_shares(self.batches, state.shards, device)
         self.autocast = configure_precision(config.precision, device)
         self.labels = dataset.labels if state.recipe.pair.conditional else None
-        self.live_postfix = device.type == "cpu"  # a live postfix costs a GPU sync on CUDA
+        # a live postfix costs a GPU sync on CUDA, and only rank 0 shows a bar
+        self.live_postfix = device.type == "cpu" and state.shards.leader
         self.done_in_epoch = 0
 
     def run(self) -> tuple[str, dict[str, Any]]:
@@ -156,7 +157,7 @@ class _Epochs:
         perm = torch.randperm(len(dataset), device=dataset.data.device, generator=state.rng)
         perm = shared_permutation(perm, state.shards)
         for i, (lo, hi) in enumerate(self.batches):
-            index = state.shards.slice(perm[lo:hi]) if state.shards.world > 1 else perm[lo:hi]
+            index = state.shards.slice(perm[lo:hi])  # the whole batch in one process
             labels = self.labels[index] if self.labels is not None else None
             record = train_step(
                 state, state.recipe, dataset.data[index], labels, self.autocast, state.step + i
