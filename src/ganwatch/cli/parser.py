@@ -227,7 +227,8 @@ def _add_sweep_command(sub) -> None:
     sweep.add_argument(
         "--address",
         metavar="ADDR",
-        help="--engine ray: the cluster (auto, or ray://host:10001); default a local Ray",
+        help="--engine ray: the cluster (auto, or ray://host:10001); default Ray's own "
+        "(RAY_ADDRESS, a `ray start` on this machine, else a local Ray)",
     )
     sweep.add_argument("--verbose", action="store_true", help="progress bars and verdict lines")
     _add_store(sweep)
