@@ -1,7 +1,8 @@
 """Does the corpus judge's "recognisable" share depend on its classifier? A check for issue 10.
 
 The corpus judge (``ganwatch.validation.judge``) calls a sample recognisable when its fully
-connected classifier is 90% sure of it and its ink is in real digits' range; fewer than 30%
+connected classifier is 90% sure of it, its ink is in real digits' range and its pixels are
+as near real digits' principal subspace as 99% of real digits are; fewer than 30%
 recognisable is a convergence failure, more (with classes missing) a mode collapse. This
 script trains corpus recipes at a seed outside the corpus (10 by default: the corpus uses
 0 to 3) and after every epoch measures, beside the judge's share on its 10,000 samples, the

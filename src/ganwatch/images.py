@@ -8,15 +8,15 @@ torch here, which keeps ``ganwatch.store`` and the CLI light to import.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-import uuid
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
+
+from ganwatch.atomic import write_atomically
 
 SAMPLE_COLOUR = (31, 119, 180)
 REFERENCE_COLOUR = (214, 39, 40)
@@ -160,27 +160,14 @@ def scatter_image(
 
 
 def write_png(path: str | os.PathLike[str], image: np.ndarray) -> Path:
-    """Write a uint8 (H, W) or (H, W, 3) array as PNG, atomically.
-
-    The file is written under a unique temporary name and moved into place with
-    ``os.replace``, so a dashboard or ``ganwatch export`` reading while training writes never
-    sees a half-written PNG. (Atomic against concurrent readers, not fsynced against power
-    loss: losing the latest picture in a crash is harmless.)
+    """Write a uint8 (H, W) or (H, W, 3) array as PNG, atomically, so a dashboard or
+    ``ganwatch export`` reading while training writes never sees a half-written PNG. (Not
+    fsynced against power loss: losing the latest picture in a crash is harmless.)
     """
     arr = np.asarray(image)
     if arr.dtype != np.uint8:
         raise TypeError(f"write_png expects a uint8 array, got {arr.dtype}")
     if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] == 3)):
         raise ValueError(f"write_png expects (H, W) or (H, W, 3), got shape {arr.shape}")
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "xb") as handle:
-            Image.fromarray(np.ascontiguousarray(arr)).save(handle, format="PNG")
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    return target
+    picture = Image.fromarray(np.ascontiguousarray(arr))
+    return write_atomically(path, lambda handle: picture.save(handle, format="PNG"), durable=False)

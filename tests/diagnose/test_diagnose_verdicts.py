@@ -256,11 +256,27 @@ def test_healthy_needs_min_epochs() -> None:
 
 
 def test_both_failures_keep_the_weaker_ones_evidence() -> None:
-    # Two classes covered and the discriminator winning: both hold, the stronger one wins.
+    # Two classes covered and the discriminator winning: both hold, D winning outranks.
     both = {**TWO_CLASSES, **D_WINS}
     verdict = diagnose(history(both, both, both))
-    assert verdict.kind in ("mode_collapse", "convergence_failure")
-    assert any(e.note.startswith("(also a sign of") for e in verdict.evidence)
+    assert verdict.kind == "convergence_failure"
+    assert any(e.note.startswith("(also a sign of mode collapse)") for e in verdict.evidence)
+
+
+def test_d_winning_outright_outranks_a_collapse() -> None:
+    """The corpus's learning rate 0.2: one repeated, digit-like image that realism passes,
+    D separating perfectly and G's loss in the thousands. G gets no signal: a convergence
+    failure (the article's Fig. 12 and 14), with the collapse kept as secondary evidence."""
+    one_image = {**TWO_CLASSES, "metric/classes_covered": 1, "metric/diversity": 0.0}
+    stuck = [{**one_image, **D_WINS, "loss/g": g} for g in (900.0, 2400.0, 5400.0)]
+    verdict = diagnose(history(*stuck), config={"lr": 0.2, "beta1": 0.5, "latent_dim": 100})
+    assert verdict.kind == "convergence_failure"
+    secondary = [e.metric for e in verdict.evidence if e.note.startswith("(also a sign of")]
+    assert "metric/classes_covered" in secondary
+    assert not any("minibatch" in r.flag or "pacgan" in r.flag for r in verdict.remedies)
+    # Without D winning, the same samples are a collapse.
+    alone = [{**one_image, **HEALTHY_LOSSES}] * 3
+    assert diagnose(history(*alone)).kind == "mode_collapse"
 
 
 def test_toy_data() -> None:

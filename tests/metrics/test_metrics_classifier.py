@@ -300,3 +300,39 @@ def test_probabilities_from_features_are_the_classifiers_own():
     torch.testing.assert_close(from_features, whole, rtol=1e-5, atol=1e-6)
     assert torch.equal(from_features.argmax(1), whole.argmax(1))
     assert model.training  # left as it was
+
+
+# ------------------------------------------------------------------ the shipped classifier
+
+
+def test_shipped_classifier_is_of_the_current_architecture() -> None:
+    payload = torch.load(clf.SHIPPED, map_location="cpu", weights_only=True)
+    # A change to the classifier (ARCH_VERSION) must ship new weights with it.
+    assert payload["arch_version"] == ARCH_VERSION
+    assert set(payload["state_dict"]) == set(DigitClassifier().state_dict())
+
+
+def test_official_mnist_without_a_cache_reads_the_shipped_classifier(
+    spy: TrainingSpy,
+    real_mnist_dir: Path,
+    mnist_test: MnistSplit,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GANWATCH_CACHE_DIR", str(tmp_path / "empty-cache"))
+    model = load_classifier("mnist", data_dir=real_mnist_dir)
+    assert spy.calls == 0 and not model.training
+    probs = classifier_probs(model, mnist_test.images)
+    accuracy = float((probs.argmax(dim=1).numpy() == mnist_test.labels).mean())
+    # The stored accuracy is the one the shipped weights score on the official test split.
+    assert accuracy >= 0.985 and model.test_accuracy == pytest.approx(accuracy, abs=1e-9)
+    assert not (tmp_path / "empty-cache" / "classifiers").exists()  # nothing was trained
+
+
+def test_other_digits_train_their_own_classifier_not_the_shipped_one(
+    spy: TrainingSpy, make_mnist_folder: Callable[..., Path]
+) -> None:
+    data = make_mnist_folder("data")  # its test files are not the official ones
+    assert clf.shipped_classifier("mnist", data_dir=data) is None
+    load_classifier("mnist", data_dir=data)
+    assert spy.calls == 1

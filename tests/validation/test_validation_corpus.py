@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
 import pytest
 
 from ganwatch.diagnose import DEFAULT, Verdict
 from ganwatch.diagnose.replay import replay_run
 from ganwatch.store import RunStore
 from ganwatch.validation.corpus import CALIBRATION, HELD_OUT, RECIPES, Recipe, split_of
+from ganwatch.validation.rejudge import rejudge_corpus
 from ganwatch.validation.report import report, score_runs, write_into
-from ganwatch.validation.runner import CORPUS_FILE, build_corpus, read_corpus
+from ganwatch.validation.runner import CORPUS_FILE, build_corpus, read_corpus, snapshot_path
 from ganwatch.validation.score import Scored, summarise
 from ganwatch.validation.tune import changed, tune
 
@@ -83,6 +85,52 @@ def test_the_build_judges_every_epoch_and_resumes(corpus) -> None:
     assert read_corpus(out)[0].truths == runs[0].truths  # what was written reads back
 
 
+def test_the_build_keeps_each_judged_generator_and_a_rejudge_reads_them(
+    corpus, tmp_path, monkeypatch
+) -> None:
+    import shutil
+
+    from ganwatch.validation import judge
+
+    source, runs = corpus
+    healthy = next(r for r in runs if r.recipe == "ring-tiny" and r.seed == 0)
+    for run in runs:  # every judged epoch; a divergence is the loss's, not a generator's
+        judged = [e for e, t in run.truths.items() if t.label != "divergence"]
+        assert all(snapshot_path(source, run.recipe, run.seed, e).is_file() for e in judged)
+    assert len(healthy.truths) == 3
+    out = tmp_path / "corpus"
+    shutil.copytree(source, out)
+    # The same judge on the same generators: the same truths, byte for byte.
+    before = (out / CORPUS_FILE).read_text()
+    done = rejudge_corpus(out)
+    assert (done.judged, done.kept, done.changed_labels) == (4, 0, 0)
+    assert (out / CORPUS_FILE).read_text() == before
+    # With changed rules, a run whose generators are kept is measured again; one built
+    # before generators were kept keeps its numbers and is only labelled again from them.
+    shutil.rmtree(snapshot_path(out, healthy.recipe, 1, 1).parent)
+    assert {t.label for t in healthy.truths.values()} == {"convergence_failure"}
+    monkeypatch.setattr(judge, "FAILED_BELOW", -1.0)  # no bar to pass: none fails it
+    measured = []
+
+    def counted_point_truth(samples, dataset):
+        measured.append(len(samples))
+        return judge.truth_of_counts(np.full(8, 10), 80, 100)  # 80% on modes, all held
+
+    monkeypatch.setattr(judge, "point_truth", counted_point_truth)
+    done = rejudge_corpus(out)
+    assert (done.judged, done.kept) == (3, 1) and done.changed_labels > 0
+    assert measured == [judge.JUDGE_SAMPLES] * 3  # ring-tiny seed 0's three epochs
+    again = {(r.recipe, r.seed): r for r in read_corpus(out)}
+    old = {(r.recipe, r.seed): r for r in runs}
+    kept, kept_before = again[(healthy.recipe, 1)].truths, old[(healthy.recipe, 1)].truths
+    assert [t.quality for t in kept.values()] == [t.quality for t in kept_before.values()]
+    assert "convergence_failure" not in {t.label for t in kept.values()}
+    remeasured = again[(healthy.recipe, 0)].truths
+    assert {(t.label, t.quality) for t in remeasured.values()} == {("healthy", 0.8)}
+    nan = again[("ring-tiny-nan", 0)]  # its last truth (the divergence) has no generator
+    assert nan.truths[max(nan.truths)].label == "divergence"
+
+
 def test_a_replay_gives_the_verdicts_the_monitor_recorded(corpus) -> None:
     out, runs = corpus
     with RunStore(out / "store", read_only=True) as store:
@@ -119,6 +167,19 @@ def test_scoring_by_hand() -> None:
     assert summary.confusion[("healthy", "mode_collapse")] == 1
 
 
+def test_a_mixed_failure_accepts_either_failure_verdict_and_no_other() -> None:
+    run = Scored(
+        "m",
+        "r",
+        ["mixed_failure", "mixed_failure", "mixed_failure", "mixed_failure"],
+        ["warming_up", "convergence_failure", "mode_collapse", "healthy"],
+    )
+    summary = summarise([run])
+    assert (summary.decisive, summary.agree) == (4, 2)
+    assert summary.delays == [1] and summary.runs_agree == 0  # healthy at the end is wrong
+    assert summary.false_alarms == 0  # a failure verdict on a failure is no false alarm
+
+
 def test_report_and_tuning_read_the_corpus(corpus, tmp_path) -> None:
     out, runs = corpus
     text = report(out, command="ganwatch validate report --out X")
@@ -144,3 +205,37 @@ def test_report_and_tuning_read_the_corpus(corpus, tmp_path) -> None:
     best, summary = tune(score, search=search, passes=1, say=lambda _: None)
     assert seen["calls"] == 2 and summary.runs == 2
     assert set(changed(best)) <= {"realism_low"}
+
+
+def test_a_rejudge_of_digits_draws_the_samples_the_build_judged(
+    real_mnist_dir, tmp_path, monkeypatch
+) -> None:
+    from ganwatch.validation import judge
+
+    # The MLP generator has batch norm: sampled in another mode than the trainer's, or from
+    # other noise, the samples differ (measured: the truths' quality moved by up to 0.5%).
+    # A stand-in truth that any changed sample moves makes that visible on a tiny run.
+    def mean_pixel(samples, _judge):
+        return judge.Truth("undecided", float(samples.double().mean()), 0, 10, 0.0)
+
+    monkeypatch.setattr(judge, "image_truth", mean_pixel)
+    digits = Recipe(
+        "mnist-tiny",
+        "healthy",
+        {
+            "dataset": "mnist",
+            "model": "mlp",
+            "latent_dim": 16,
+            "batch_size": 64,
+            "train_size": 256,
+            "epochs": 2,
+            "lr": 1e-3,
+            "metrics": False,
+        },
+    )
+    runs = build_corpus(tmp_path, (digits,), (0,), data_dir=str(real_mnist_dir))
+    assert sorted(runs[0].truths) == [1, 2]
+    before = (tmp_path / CORPUS_FILE).read_text()
+    done = rejudge_corpus(tmp_path, data_dir=str(real_mnist_dir))
+    assert (done.judged, done.changed_labels) == (1, 0)
+    assert (tmp_path / CORPUS_FILE).read_text() == before

@@ -26,12 +26,21 @@ from ganwatch.validation.judge import (
         (0.9, 9, 0.05, "undecided"),  # one class missing: neither call is wrong
         (0.9, 7, 0.3, "mode_collapse"),
         (0.9, 10, 0.6, "mode_collapse"),  # every class, but far from its share
-        (0.29, 10, 0.01, "convergence_failure"),
+        (0.29, 10, 0.01, "convergence_failure"),  # every class: not collapsed, just poor
+        (0.25, 5, 1.0, "mixed_failure"),  # collapsed, within 0.1 of the 30% line
+        (0.35, 10, 0.9, "mixed_failure"),
+        (0.15, 5, 1.0, "convergence_failure"),  # collapsed, but far below the line
+        (0.45, 5, 1.0, "mode_collapse"),
         (float("nan"), 0, 0.0, "convergence_failure"),
     ],
 )
 def test_labels(quality, held, kl, label) -> None:
     assert label_from(quality, held, 10, kl) == label
+
+
+def test_without_the_mixed_band_the_30_percent_line_decides() -> None:
+    assert label_from(0.25, 5, 10, 1.0, mixed_band=0.0) == "convergence_failure"
+    assert label_from(0.35, 5, 10, 1.0, mixed_band=0.0) == "mode_collapse"
 
 
 def test_truth_of_counts_holds_a_class_at_a_quarter_of_its_share() -> None:

@@ -240,10 +240,11 @@ def _add_validate_command(sub) -> None:
         name="validate",
         help="build the labelled corpus of real runs, tune the detectors, report their accuracy",
         description="build: train the corpus's recipes x seeds with an independent judge of "
-        "every epoch (resumable); tune: search the thresholds on the calibration half; "
+        "every epoch (resumable); rejudge: judge the kept generators again with the current "
+        "judge, without training; tune: search the thresholds on the calibration half; "
         "report: the held-out half's confusion matrices, delays and false alarms.",
     )
-    validate.add_argument("action", choices=["build", "tune", "report"])
+    validate.add_argument("action", choices=["build", "rejudge", "tune", "report"])
     validate.add_argument("--out", required=True, metavar="DIR", help="the corpus folder")
     validate.add_argument("--jobs", type=int, default=1, metavar="N", help="runs at once (build)")
     validate.add_argument("--recipes", metavar="A,B", help="only these recipes (build)")
@@ -323,7 +324,12 @@ def _add_metric_commands(sub) -> None:
         dest="classifier_command", required=True, metavar="ACTION"
     )
     train = classifier_sub.add_parser(
-        "train", allow_abbrev=False, help="train and cache the MNIST-like classifier"
+        "train",
+        allow_abbrev=False,
+        help="train and cache the MNIST-like classifier",
+        description="Train the dataset's digit classifier on this data and cache it; a cached "
+        "classifier comes before the one shipped for official MNIST. Fashion-MNIST, KMNIST "
+        "and other digits are trained on first use anyway; this pays that in advance.",
     )
     train.add_argument(
         "--dataset",

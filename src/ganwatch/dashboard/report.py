@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ganwatch import __version__, catalog
+from ganwatch.atomic import write_atomically
 from ganwatch.dashboard import assets, data
 from ganwatch.store import RunStore, StrPath
 
@@ -117,10 +118,5 @@ def write_report(
         raise ValueError("report: name at least one run")
     with RunStore(store, read_only=True) as opened:
         text = build_report(opened, refs, max_images)
-    path = Path(out)
-    if path.parent != Path():
-        path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
-    return path
+    data = text.encode("utf-8")
+    return write_atomically(out, lambda handle: handle.write(data), durable=False)

@@ -1,12 +1,13 @@
 """`diagnose`: run every detector and pick one verdict, by a fixed, documented priority.
 
 Priority: divergence (certain, and nothing else matters once the numbers are NaN) >
-convergence failure when the samples are far from the data (whatever the collapse metrics
-say: they describe data-like samples only) > convergence failure / mode collapse (the one
-with the higher confidence; on a tie, convergence failure; the other's evidence is kept,
-marked as secondary) > healthy > warming_up
-(nothing decisive yet). Before `min_epochs` epochs only a failure of at least
-`decisive_confidence` is reported, so one noisy early epoch does not raise an alarm.
+convergence failure when the samples are far from the data or D wins outright (whatever the
+collapse metrics say: they describe data-like samples only, and a G that gets no signal is
+a convergence failure by the article's Fig. 12 and 14) > convergence failure / mode
+collapse (the one with the higher confidence; on a tie, convergence failure; the other's
+evidence is kept, marked as secondary) > healthy > warming_up (nothing decisive yet).
+Before `min_epochs` epochs only a failure of at least `decisive_confidence` is reported, so
+one noisy early epoch does not raise an alarm.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from ganwatch.catalog import LOSSES
 from ganwatch.catalog.losses import DEFAULT_LOSS
 from ganwatch.diagnose.detectors import (
-    FAR_FROM_DATA,
+    OUTRANK_COLLAPSE,
     detect_convergence_failure,
     detect_divergence,
     detect_high_lr_signature,
@@ -44,8 +45,8 @@ def merge_findings(a: Finding | None, b: Finding | None) -> Finding | None:
 def _failures(h: History, t: Thresholds) -> list[Finding]:
     """Convergence failure and mode collapse findings, strongest first.
 
-    Samples far from the data (``FAR_FROM_DATA``) make a convergence failure whatever the
-    collapse metrics say: they describe data-like samples only.
+    Samples far from the data, or D winning outright (``OUTRANK_COLLAPSE``), make a
+    convergence failure whatever the collapse metrics say.
     """
     convergence = merge_findings(detect_convergence_failure(h, t), detect_high_lr_signature(h, t))
     found = [f for f in (convergence, detect_mode_collapse(h, t)) if f is not None]
@@ -53,7 +54,11 @@ def _failures(h: History, t: Thresholds) -> list[Finding]:
         found = [f for f in found if f.confidence >= t.decisive_confidence]
     return sorted(
         found,
-        key=lambda f: (bool(f.tags & FAR_FROM_DATA), f.confidence, f.kind == "convergence_failure"),
+        key=lambda f: (
+            bool(f.tags & OUTRANK_COLLAPSE),
+            f.confidence,
+            f.kind == "convergence_failure",
+        ),
         reverse=True,
     )
 

@@ -39,6 +39,12 @@ TRAINING_KEYS = ("loss/g", "loss/d_real", "loss/d_fake", "grad/g", "grad/d")
 DEFAULT_CLASSES = 10.0
 #: The signals that say the samples are far from the data (they outrank collapse).
 FAR_FROM_DATA = frozenset({"unrealistic", "blurry", "low_quality", "fid_far"})
+#: The signals that make a convergence failure whatever the collapse metrics say: samples far
+#: from the data, and D winning outright while G's loss is high or rising (the article's
+#: Fig. 12 and 14). On the verdict corpus's calibration half D won outright only on epochs
+#: the judge called a convergence failure (43 of 43 MNIST evaluations, none on 2-D data),
+#: some of them one repeated, digit-like image that realism passes.
+OUTRANK_COLLAPSE = FAR_FROM_DATA | {"d_wins"}
 
 
 # ---- shared quantities ----------------------------------------------------------------------

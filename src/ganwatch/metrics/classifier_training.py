@@ -4,6 +4,13 @@ Trained weights are cached under ``<cache root>/classifiers/<dataset>-<checksum1
 checksum is the SHA-256 of the dataset's IDX files as they are on disk, so a classifier is
 never reused for different data (a subset, another dataset under the same name): metrics are
 only comparable between runs measured with the same classifier, and the file name says which.
+
+MNIST is the exception that makes a first evaluation fast: ganwatch ships the classifier
+trained on the official training images (``SHIPPED``, made by ``scripts/ship_classifier.py``)
+and uses it for any folder whose test split is the official one (its published MD5s), when
+no classifier of the folder's own is cached. Everyone measuring official MNIST then reads the
+same network, as FID's reference implementations all read the same Inception weights, and
+nobody waits the half minute of training; a folder with other digits still gets its own.
 """
 
 from __future__ import annotations
@@ -34,6 +41,9 @@ from ganwatch.metrics.classifier import (
     classifier_probs,
 )
 from ganwatch.training.checkpoint import save_checkpoint
+
+#: The MNIST classifier shipped in the package (see the module docstring).
+SHIPPED = Path(__file__).parent / "weights" / "mnist-classifier.pt"
 
 __all__ = [
     "classifier_path",
@@ -210,20 +220,52 @@ def _save(model: DigitClassifier, accuracy: float, checksum: str, path: Path) ->
     save_checkpoint(path, payload)
 
 
-def _load(path: Path, checksum: str, device: torch.device | str) -> DigitClassifier | None:
+def _load(path: Path, checksum: str | None, device: torch.device | str) -> DigitClassifier | None:
     """Load a cached classifier, or None when the file is from another architecture version,
-    other data, or unreadable: a cache file can always be rebuilt, so it is retrained rather
-    than trusted or reported as a crash."""
+    other data (``checksum``; None for the shipped file, which is for any official MNIST), or
+    unreadable: a cache file can always be rebuilt, so it is retrained rather than trusted or
+    reported as a crash."""
     model = DigitClassifier()
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-        if payload.get("arch_version") != ARCH_VERSION or payload.get("checksum") != checksum:
+        if payload.get("arch_version") != ARCH_VERSION:
+            return None
+        if checksum is not None and payload.get("checksum") != checksum:
             return None
         model.load_state_dict(payload["state_dict"])
         model.test_accuracy = float(payload["test_accuracy"])
     except (OSError, EOFError, RuntimeError, pickle.UnpicklingError, KeyError, AttributeError):
         return None
     return model.to(device).eval()
+
+
+def _official_test_split(dataset: str, data_dir: PathLike | None) -> bool:
+    """Whether the folder's test files are the dataset's official ones, byte for byte."""
+    name = _classifier_dataset(dataset)
+    files = SPLIT_FILES["test"]
+    folder = ensure_files(name, data_dir, files=files)
+    official = DATASETS[name].md5s
+    for file_name in files:
+        path = find_file(folder, file_name)
+        if path is None or file_name not in official:
+            return False
+        if hashlib.md5(path.read_bytes()).hexdigest() != official[file_name]:
+            return False
+    return True
+
+
+def shipped_classifier(
+    dataset: str = "mnist",
+    *,
+    data_dir: PathLike | None = None,
+    device: torch.device | str = "cpu",
+) -> DigitClassifier | None:
+    """The classifier shipped with ganwatch, when it applies to this data (else None)."""
+    if _classifier_dataset(dataset) != "mnist" or not SHIPPED.is_file():
+        return None
+    if not _official_test_split(dataset, data_dir):
+        return None
+    return _load(SHIPPED, None, device)
 
 
 def train_and_cache_classifier(
@@ -256,13 +298,16 @@ def load_classifier(
 ) -> DigitClassifier:
     """Return the cached classifier for ``dataset``'s data (eval mode, on ``device``).
 
-    When there is no usable cache file, train one and cache it if ``train_if_missing``
+    Without a usable cache file, official MNIST gets the shipped classifier (the module
+    docstring says why). Otherwise, train one and cache it if ``train_if_missing``
     (about a minute on a CPU), else raise FileNotFoundError naming the command that trains
     it: a metrics command should not silently spend that minute when the user said not to.
     """
     checksum = dataset_checksum(dataset, data_dir=data_dir)
     path = classifier_path(dataset, checksum)
     model = _load(path, checksum, device) if path.is_file() else None
+    if model is None:
+        model = shipped_classifier(dataset, data_dir=data_dir, device=device)
     if model is not None:
         return model
     if not train_if_missing:

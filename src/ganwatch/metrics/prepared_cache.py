@@ -22,8 +22,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -32,6 +30,7 @@ import numpy as np
 import torch
 
 from ganwatch import __version__
+from ganwatch.atomic import write_atomically
 from ganwatch.metrics.bands import Band, Bands
 from ganwatch.metrics.inputs import IMAGE, View
 from ganwatch.metrics.ndb import NDBBins
@@ -199,22 +198,16 @@ def save_from(suite: Any, key: str | None) -> Path | None:
             entries[name] = _encode(value, suite)
         except _Unsupported:
             continue
-    folder = cache_dir()
-    tmp = None
+    payload = {"format": FORMAT, "entries": entries}
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        with os.fdopen(handle, "wb") as out:
-            torch.save({"format": FORMAT, "entries": entries}, out)
-        path = folder / f"{key}.pt"
-        os.replace(tmp, path)
+        path = write_atomically(
+            cache_dir() / f"{key}.pt", lambda out: torch.save(payload, out), durable=False
+        )
     except (OSError, RuntimeError) as exc:
         # A read-only home or a full disk (torch's writer raises RuntimeError): measuring
         # still works, only the next process prepares the reference again.
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
         warnings.warn(
-            f"could not write the prepared-reference cache in {folder}: {exc}", stacklevel=2
+            f"could not write the prepared-reference cache in {cache_dir()}: {exc}", stacklevel=2
         )
         return None
     return path

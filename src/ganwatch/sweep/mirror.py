@@ -14,7 +14,6 @@ transport can carry, and the round trip is tested with two local stores.
 from __future__ import annotations
 
 import io
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from ganwatch.atomic import write_atomically
 from ganwatch.store import RunInfo, RunStore
 from ganwatch.training.checkpoint import checkpoint_path
 
@@ -114,17 +114,6 @@ def collect(store: RunStore, run_id: int, cursor: Cursor) -> Batch:
     return _batch(store.get_run(run_id), steps, epochs, events, images, checkpoint)
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    """A reader (or a resume) never sees half a checkpoint, even if this process dies."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    with open(partial, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(partial, path)
-
-
 def apply(store: RunStore, run_id: int | None, batch: Batch) -> int:
     """Write ``batch`` into ``store`` as run ``run_id`` (created when None); return its id.
 
@@ -143,7 +132,8 @@ def apply(store: RunStore, run_id: int | None, batch: Batch) -> int:
     for kind, epoch, step, png in batch["images"]:
         store.save_image(run_id, kind, epoch, step, np.asarray(Image.open(io.BytesIO(png))))
     if batch["checkpoint"] is not None:
-        _write_atomically(checkpoint_path(store.run_dir(run_id)), batch["checkpoint"])
+        data = batch["checkpoint"]
+        write_atomically(checkpoint_path(store.run_dir(run_id)), lambda handle: handle.write(data))
     for kind, payload, step in batch["events"]:
         store.log_event(run_id, kind, payload, step)
     if store.get_run(run_id).status != batch["status"]:

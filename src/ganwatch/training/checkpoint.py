@@ -8,13 +8,13 @@ load it.
 
 from __future__ import annotations
 
-import os
 import random
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from ganwatch.atomic import write_atomically
 
 if TYPE_CHECKING:
     import torch
@@ -33,18 +33,7 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     """
     import torch
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".pt", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(state, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, lambda handle: torch.save(state, handle))
 
 
 def load_checkpoint(path: Path | bytes, device: torch.device) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""``ganwatch validate``: build the corpus, tune the thresholds, report the accuracy."""
+"""``ganwatch validate``: build or re-judge the corpus, tune the thresholds, report the accuracy."""
 
 from __future__ import annotations
 
@@ -33,6 +33,16 @@ def validate(
             raise ValueError(f"--seeds: expected comma-separated integers, got {seeds!r}") from None
         runs = build_corpus(out, chosen, seed_list, jobs=jobs, data_dir=data_dir)
         print(f"corpus: {len(runs)} runs in {Path(out)}")
+        return 0
+    if action == "rejudge":
+        from ganwatch.validation.rejudge import rejudge_corpus
+
+        done = rejudge_corpus(out, data_dir=data_dir)
+        print(
+            f"corpus: {done.judged} runs judged again ({done.changed_labels} evaluations "
+            f"changed label), {done.kept} labelled again from their numbers (built before "
+            "generators were kept)"
+        )
         return 0
     if action == "tune":
         from ganwatch.validation.corpus import CALIBRATION

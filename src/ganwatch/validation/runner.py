@@ -2,18 +2,21 @@
 
 Runs go into one store (``DIR/store``); each finished run adds one line to
 ``DIR/corpus.jsonl`` with its recipe, seed, half, run id, status and the judge's truth per
-epoch, so building again after an interruption trains only what is missing. Runs are
+epoch, so building again after an interruption trains only what is missing. The generator
+of every judged epoch is kept in ``DIR/generators`` (``snapshot_path``), so a changed judge
+can be run again on the same generators (``validation.rejudge``) without training. Runs are
 independent and deterministic (each sets its seeds and one torch thread), so ``jobs`` of them
 may train at once in separate processes with the same results.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +26,12 @@ from ganwatch.validation.corpus import Recipe, split_of
 from ganwatch.validation.judge import Truth
 
 CORPUS_FILE = "corpus.jsonl"
+SNAPSHOT_DIR = "generators"
+
+
+def snapshot_path(out: str | Path, recipe: str, seed: int, epoch: int) -> Path:
+    """Where the corpus in ``out`` keeps the generator of one run's evaluated epoch."""
+    return Path(out) / SNAPSHOT_DIR / recipe / f"seed={seed}" / f"epoch_{epoch:04d}.pt"
 
 
 @dataclass
@@ -54,19 +63,29 @@ class CorpusRun:
         return cls(**data, truths=truths)
 
 
-def train_and_judge(recipe: Recipe, seed: int, store_root: str, data_dir: str | None) -> CorpusRun:
-    """Train one run of ``recipe`` and judge its generator after every epoch."""
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Run on one torch thread, as every corpus run does: the thread count changes how sums
+    round, and a re-judge must draw the very samples the build judged."""
     import torch
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return _train_and_judge(recipe, seed, store_root, data_dir)
+        yield
     finally:
         torch.set_num_threads(threads)  # in-process (jobs=1): leave the caller's setting
 
 
+def train_and_judge(recipe: Recipe, seed: int, store_root: str, data_dir: str | None) -> CorpusRun:
+    """Train one run of ``recipe`` and judge its generator after every epoch."""
+    with one_thread():
+        return _train_and_judge(recipe, seed, store_root, data_dir)
+
+
 def _train_and_judge(recipe: Recipe, seed: int, store_root: str, data_dir: str | None) -> CorpusRun:
+    import torch
+
     from ganwatch.config import build_config
     from ganwatch.store import RunStore
     from ganwatch.training import train
@@ -85,6 +104,9 @@ def _train_and_judge(recipe: Recipe, seed: int, store_root: str, data_dir: str |
         truths[state.epoch] = judge_generator(
             generator, state.latent_dim, config.dataset, state.epoch, judge
         )
+        path = snapshot_path(Path(store_root).parent, recipe.name, seed, state.epoch)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(generator.state_dict(), path)
 
     started = time.perf_counter()
     with RunStore(store_root) as store:

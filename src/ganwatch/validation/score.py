@@ -1,11 +1,13 @@
 """How well the reported verdicts agree with the judge's truth: per evaluation, per run, and
 how long after a failure began it was reported.
 
-Scored evaluations are the *decisive* ones (the truth is not ``undecided``). A false alarm is a
-failure verdict (mode collapse, convergence failure, divergence) on an evaluation whose truth
-is healthy. A failure's onset is the first evaluation of a stretch of at least two with the
-same failure truth; its delay is the number of evaluations until that verdict is first
-reported (a stretch it never reaches counts as missed).
+Scored evaluations are the *decisive* ones (the truth is not ``undecided``); a verdict agrees
+with a truth when the judge accepts it (``judge.RIGHT_VERDICTS``: either failure for a
+``mixed_failure``). A false alarm is a failure verdict (mode collapse, convergence failure,
+divergence) on an evaluation whose truth is healthy. A failure's onset is the first
+evaluation of a stretch of at least two with the same failure truth; its delay is the number
+of evaluations until a verdict it accepts is first reported (a stretch it never reaches
+counts as missed).
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ganwatch.catalog import FAILURE_KINDS, VERDICT_KINDS
+from ganwatch.validation.judge import LABELS, RIGHT_VERDICTS
 
-TRUTHS = ("healthy", "mode_collapse", "convergence_failure", "divergence", "undecided")
+FAILURE_TRUTHS = (*FAILURE_KINDS, "mixed_failure")
 #: A failure must hold this many evaluations in a row to have an onset (one is noise).
 ONSET_RUN = 2
 
@@ -45,9 +48,10 @@ class Scored:
             j = i
             while j < len(self.truths) and self.truths[j] == kind:
                 j += 1
-            if kind in FAILURE_KINDS and j - i >= min(ONSET_RUN, len(self.truths) - i):
+            if kind in FAILURE_TRUTHS and j - i >= min(ONSET_RUN, len(self.truths) - i):
+                right = RIGHT_VERDICTS[kind]
                 hit = next(
-                    (k for k in range(i, len(self.truths)) if self.reported[k] == kind), None
+                    (k for k in range(i, len(self.truths)) if self.reported[k] in right), None
                 )
                 if hit is None:
                     missed += 1
@@ -99,12 +103,12 @@ def summarise(runs: Iterable[Scored]) -> Summary:
                 out.false_alarms += reported in FAILURE_KINDS
             if truth != "undecided":
                 out.decisive += 1
-                out.agree += truth == reported
+                out.agree += reported in RIGHT_VERDICTS[truth]
         truth, reported = run.end
         out.run_confusion[(truth, reported)] += 1
         if truth != "undecided":
             out.runs_scored += 1
-            out.runs_agree += truth == reported
+            out.runs_agree += reported in RIGHT_VERDICTS[truth]
         delays, missed = run.delays()
         out.delays += delays
         out.missed += missed
@@ -115,11 +119,11 @@ def confusion_table(confusion: Counter, unit: str) -> str:
     """A Markdown confusion matrix: truth in rows, reported verdict in columns."""
     header = f"| truth \\ reported ({unit}) | " + " | ".join(VERDICT_KINDS) + " | total |"
     lines = [header, "|---" * (len(VERDICT_KINDS) + 2) + "|"]
-    for truth in TRUTHS:
+    for truth in LABELS:
         row = [confusion.get((truth, kind), 0) for kind in VERDICT_KINDS]
         if sum(row):
             cells = " | ".join(
-                f"**{n}**" if kind == truth else str(n)
+                f"**{n}**" if kind in RIGHT_VERDICTS[truth] else str(n)
                 for n, kind in zip(row, VERDICT_KINDS, strict=True)
             )
             lines.append(f"| {truth} | {cells} | {sum(row)} |")
