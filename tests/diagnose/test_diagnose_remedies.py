@@ -43,7 +43,12 @@ def test_no_remedies_when_nothing_is_wrong(kind: str) -> None:
 def test_lr_signature_lowers_lr_to_the_articles_value_first() -> None:
     remedies = remedies_for("convergence_failure", {"high_lr"}, {"lr": 0.2, "beta1": 0.5})
     assert remedies[0] == Remedy(remedies[0].text, "--lr 2e-4")
-    assert "2e-4" in remedies[0].text
+    assert remedies[0].text == "Lower the learning rate to 2e-4 (the article's value; it is 0.2)"
+    mlp = remedies_for("convergence_failure", {"high_lr"}, {"model": "mlp", "lr": 1e-3})
+    assert (
+        mlp[0].text
+        == "Lower the learning rate to 5e-4 (quick scale's value for the MLP; it is 0.001)"
+    )
 
 
 def test_the_mlp_pair_is_measured_against_its_own_good_learning_rate() -> None:

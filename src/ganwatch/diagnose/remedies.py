@@ -86,7 +86,8 @@ def _lower_lr(config: Mapping[str, Any], further: bool) -> Remedy | None:
     good, whose = good_lr(config)
     if lr is None or lr > good:
         text = f"{good:.0e}".replace("e-0", "e-")  # 2e-4, as the article writes it
-        return Remedy(f"Lower the learning rate to {text} ({whose}; 0.2 fails)", f"--lr {text}")
+        now = f"; it is {lr:g}" if lr is not None else ""
+        return Remedy(f"Lower the learning rate to {text} ({whose}{now})", f"--lr {text}")
     if further:
         return Remedy(
             f"Lower the learning rate further, to {lr / 2:g} (it is {lr:g})", f"--lr {lr / 2:g}"
