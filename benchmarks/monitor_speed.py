@@ -5,8 +5,8 @@ A user's loop with ``Monitor(reference="mnist")``: the first ``end_epoch`` prepa
 reference (the classifier loaded, the features of 10,000 reference digits, the NDB bins, the
 held-out pool and its bands) and measures; later ones only measure. The epoch it is compared
 with is the stable preset's (the article's model, batch 1024) over ``--train-size`` images.
-``--cold`` empties ganwatch's cache first (official MNIST then reads the classifier shipped in
-the package; other digits would train theirs, once). A second
+``--cold`` empties ganwatch's cache first (official MNIST then reads the classifier the package
+carries, when it was built with it; otherwise, and for other digits, it is trained, once). A second
 Monitor then starts as another process would (the in-process share of prepared references
 cleared): its first evaluation reads the prepared reference from the disk cache.
 

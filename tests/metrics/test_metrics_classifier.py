@@ -305,28 +305,33 @@ def test_probabilities_from_features_are_the_classifiers_own():
 # ------------------------------------------------------------------ the shipped classifier
 
 
-def test_shipped_classifier_is_of_the_current_architecture() -> None:
-    payload = torch.load(clf.SHIPPED, map_location="cpu", weights_only=True)
-    # A change to the classifier (ARCH_VERSION) must ship new weights with it.
-    assert payload["arch_version"] == ARCH_VERSION
-    assert set(payload["state_dict"]) == set(DigitClassifier().state_dict())
-
-
 def test_official_mnist_without_a_cache_reads_the_shipped_classifier(
-    spy: TrainingSpy,
+    trained_classifier: TrainedClassifier,
     real_mnist_dir: Path,
     mnist_test: MnistSplit,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # Ship the session's classifier (from its cache: nothing is trained) into a temp package.
+    monkeypatch.setattr(clf, "SHIPPED", tmp_path / "weights" / "mnist-classifier.pt")
+    monkeypatch.setenv("GANWATCH_CACHE_DIR", str(trained_classifier.cache_root))
+    assert clf.ship_classifier(real_mnist_dir) == clf.SHIPPED
+    training = TrainingSpy()
+    monkeypatch.setattr(clf, "train_classifier", training)
     monkeypatch.setenv("GANWATCH_CACHE_DIR", str(tmp_path / "empty-cache"))
     model = load_classifier("mnist", data_dir=real_mnist_dir)
-    assert spy.calls == 0 and not model.training
+    assert training.calls == 0 and not model.training
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, trained_classifier.model.state_dict()[key]), key
     probs = classifier_probs(model, mnist_test.images)
     accuracy = float((probs.argmax(dim=1).numpy() == mnist_test.labels).mean())
     # The stored accuracy is the one the shipped weights score on the official test split.
     assert accuracy >= 0.985 and model.test_accuracy == pytest.approx(accuracy, abs=1e-9)
     assert not (tmp_path / "empty-cache" / "classifiers").exists()  # nothing was trained
+    # Weights of another architecture version are not read: the data trains its own.
+    monkeypatch.setattr(clf, "ARCH_VERSION", ARCH_VERSION + 1)
+    load_classifier("mnist", data_dir=real_mnist_dir)
+    assert training.calls == 1
 
 
 def test_other_digits_train_their_own_classifier_not_the_shipped_one(
@@ -334,5 +339,7 @@ def test_other_digits_train_their_own_classifier_not_the_shipped_one(
 ) -> None:
     data = make_mnist_folder("data")  # its test files are not the official ones
     assert clf.shipped_classifier("mnist", data_dir=data) is None
+    with pytest.raises(ValueError, match="not official MNIST"):
+        clf.ship_classifier(data)
     load_classifier("mnist", data_dir=data)
     assert spy.calls == 1

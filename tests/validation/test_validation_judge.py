@@ -9,6 +9,7 @@ import torch
 from ganwatch.data.loader import scale_images
 from ganwatch.validation.judge import (
     JUDGE_SAMPLES,
+    Truth,
     image_truth,
     label_from,
     point_truth,
@@ -41,6 +42,11 @@ def test_labels(quality, held, kl, label) -> None:
 def test_without_the_mixed_band_the_30_percent_line_decides() -> None:
     assert label_from(0.25, 5, 10, 1.0, mixed_band=0.0) == "convergence_failure"
     assert label_from(0.35, 5, 10, 1.0, mixed_band=0.0) == "mode_collapse"
+    mixed = Truth("mixed_failure", 0.25, 5, 10, 1.0)
+    assert mixed.relabelled(0.0) == Truth("convergence_failure", 0.25, 5, 10, 1.0)
+    assert mixed.relabelled() == mixed
+    diverged = Truth("divergence", float("nan"), 0, 0, float("nan"))
+    assert diverged.relabelled() is diverged  # about the losses: no numbers to relabel
 
 
 def test_truth_of_counts_holds_a_class_at_a_quarter_of_its_share() -> None:

@@ -5,12 +5,14 @@ checksum is the SHA-256 of the dataset's IDX files as they are on disk, so a cla
 never reused for different data (a subset, another dataset under the same name): metrics are
 only comparable between runs measured with the same classifier, and the file name says which.
 
-MNIST is the exception that makes a first evaluation fast: ganwatch ships the classifier
-trained on the official training images (``SHIPPED``, made by ``scripts/ship_classifier.py``)
-and uses it for any folder whose test split is the official one (its published MD5s), when
-no classifier of the folder's own is cached. Everyone measuring official MNIST then reads the
+MNIST is the exception that makes a first evaluation fast: a package can carry the classifier
+trained on the official training images (``SHIPPED``, written by :func:`ship_classifier`;
+``scripts/setup.sh`` does it when MNIST is at hand, a release before building the wheel). It
+is used for any folder whose test split is the official one (its published MD5s), when no
+classifier of the folder's own is cached. Everyone measuring official MNIST then reads the
 same network, as FID's reference implementations all read the same Inception weights, and
 nobody waits the half minute of training; a folder with other digits still gets its own.
+The weights are built, not committed: they derive from the dataset.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from ganwatch.metrics.classifier import (
 )
 from ganwatch.training.checkpoint import save_checkpoint
 
-#: The MNIST classifier shipped in the package (see the module docstring).
+#: Where a package carries the MNIST classifier (see the module docstring; not in git).
 SHIPPED = Path(__file__).parent / "weights" / "mnist-classifier.pt"
 
 __all__ = [
@@ -266,6 +268,24 @@ def shipped_classifier(
     if not _official_test_split(dataset, data_dir):
         return None
     return _load(SHIPPED, None, device)
+
+
+def ship_classifier(data_dir: PathLike | None = None, quiet: bool = True) -> Path:
+    """Write ``SHIPPED`` from this MNIST's cached classifier (trained first when missing).
+
+    Refuses data whose test split is not the official one: the shipped classifier is read for
+    every official MNIST folder, so it must have been measured on that split.
+    """
+    if not _official_test_split("mnist", data_dir):
+        raise ValueError(f"{data_dir or 'the MNIST cache'}: the test split is not official MNIST")
+    checksum = dataset_checksum("mnist", data_dir=data_dir)
+    path = classifier_path("mnist", checksum)
+    model = _load(path, checksum, "cpu") if path.is_file() else None
+    if model is None:
+        path, _ = train_and_cache_classifier("mnist", data_dir=data_dir, quiet=quiet)
+        model = _load(path, checksum, "cpu")
+    _save(model, model.test_accuracy, checksum, SHIPPED)
+    return SHIPPED
 
 
 def train_and_cache_classifier(

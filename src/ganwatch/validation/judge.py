@@ -35,7 +35,7 @@ is right there, a healthy one is wrong (``validation.score``).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -88,6 +88,14 @@ class Truth:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def relabelled(self, mixed_band: float = MIXED_BAND) -> Truth:
+        """This truth labelled again from its numbers by the current rules (``mixed_band`` 0:
+        the 30% line alone). A divergence is about the losses, not the numbers, and stays."""
+        if self.label == "divergence":
+            return self
+        label = label_from(self.quality, self.held, self.classes, self.kl, mixed_band)
+        return replace(self, label=label)
 
 
 def label_from(

@@ -12,20 +12,13 @@ partial re-judge is never mistaken for a full one.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
 
 from ganwatch.atomic import write_atomically
-from ganwatch.validation.judge import (
-    MIXED_BAND,
-    JudgeClassifier,
-    Truth,
-    judge_generator,
-    label_from,
-    load_judge,
-)
+from ganwatch.validation.judge import JudgeClassifier, Truth, judge_generator, load_judge
 from ganwatch.validation.runner import (
     CORPUS_FILE,
     CorpusRun,
@@ -45,22 +38,9 @@ class Rejudged:
     changed_labels: int
 
 
-def relabelled(run: CorpusRun, mixed_band: float = MIXED_BAND) -> CorpusRun:
-    """``run`` with each truth labelled again from its numbers by the current rules
-    (``mixed_band`` 0: the 30% line alone). A divergence is about the losses and stays."""
-    truths = {
-        epoch: truth
-        if truth.label == "divergence"
-        else Truth(
-            label_from(truth.quality, truth.held, truth.classes, truth.kl, mixed_band),
-            truth.quality,
-            truth.held,
-            truth.classes,
-            truth.kl,
-        )
-        for epoch, truth in run.truths.items()
-    }
-    return CorpusRun(**{**run.__dict__, "truths": truths})
+def relabelled(run: CorpusRun) -> CorpusRun:
+    """``run`` with each truth labelled again from its numbers by the current rules."""
+    return replace(run, truths={e: truth.relabelled() for e, truth in run.truths.items()})
 
 
 def _generator_like(config_values: dict) -> tuple[torch.nn.Module, int]:
@@ -101,7 +81,7 @@ def rejudge_run(
         truths[epoch] = judge_generator(
             generator, latent_dim, config_values["dataset"], epoch, judge
         )
-    return CorpusRun(**{**run.__dict__, "truths": truths})
+    return replace(run, truths=truths)
 
 
 def rejudge_corpus(out: str | Path, data_dir: str | None = None) -> Rejudged:

@@ -15,29 +15,45 @@ from pathlib import Path
 from ganwatch.diagnose.replay import replay_run
 from ganwatch.diagnose.thresholds import DEFAULT, Thresholds
 from ganwatch.validation.corpus import CALIBRATION, HELD_OUT
-from ganwatch.validation.rejudge import relabelled
+from ganwatch.validation.judge import Truth
 from ganwatch.validation.runner import CorpusRun, read_corpus
 from ganwatch.validation.score import Scored, Summary, confusion_table, per_recipe, summarise
 
 START, END = "<!-- validation:start -->", "<!-- validation:end -->"
 
 
-def score_runs(out: Path, runs: Sequence[CorpusRun], thresholds: Thresholds) -> list[Scored]:
-    """Replay each run with ``thresholds`` and pair its verdicts with the judge's truths."""
+Replayed = list[tuple[CorpusRun, list]]  # each run with the verdicts its replay gave
+
+
+def replay_runs(out: Path, runs: Sequence[CorpusRun], thresholds: Thresholds) -> Replayed:
+    """Each run with the verdicts a replay of its records with ``thresholds`` gives (runs
+    with no evaluation are left out)."""
     from ganwatch.store import RunStore
 
-    scored = []
     with RunStore(Path(out) / "store", read_only=True) as store:
-        for run in runs:
-            verdicts = replay_run(store, run.run_id, thresholds)
-            if not verdicts:
-                continue
-            truths = [
-                run.truths[v.epoch].label if v.epoch in run.truths else "undecided"
-                for v in verdicts
-            ]
-            scored.append(Scored(run.name, run.recipe, truths, [v.kind for v in verdicts]))
+        replays = [(run, replay_run(store, run.run_id, thresholds)) for run in runs]
+    return [(run, verdicts) for run, verdicts in replays if verdicts]
+
+
+def paired(replayed: Replayed, mixed_band: float | None = None) -> list[Scored]:
+    """Each replayed run's verdicts beside the judge's truths: as stored, or labelled again
+    from their numbers with ``mixed_band`` (0: the 30% line alone)."""
+
+    def label(truth: Truth) -> str:
+        return truth.label if mixed_band is None else truth.relabelled(mixed_band).label
+
+    scored = []
+    for run, verdicts in replayed:
+        truths = [
+            label(run.truths[v.epoch]) if v.epoch in run.truths else "undecided" for v in verdicts
+        ]
+        scored.append(Scored(run.name, run.recipe, truths, [v.kind for v in verdicts]))
     return scored
+
+
+def score_runs(out: Path, runs: Sequence[CorpusRun], thresholds: Thresholds) -> list[Scored]:
+    """Replay each run with ``thresholds`` and pair its verdicts with the judge's truths."""
+    return paired(replay_runs(out, runs, thresholds))
 
 
 def half(runs: Sequence[CorpusRun], split: str) -> list[CorpusRun]:
@@ -69,12 +85,13 @@ def report(out: str | Path, thresholds: Thresholds = DEFAULT, command: str = "")
     runs = read_corpus(Path(out))
     if not runs:
         raise ValueError(f"{out}: no corpus here; build it first with 'ganwatch validate build'")
-    held = score_runs(out, half(runs, HELD_OUT), thresholds)
-    cal = score_runs(out, half(runs, CALIBRATION), thresholds)
-    held_summary, cal_summary = summarise(held), summarise(cal)
-    strict = [relabelled(run, mixed_band=0.0) for run in runs]
-    held_strict = summarise(score_runs(out, half(strict, HELD_OUT), thresholds))
-    cal_strict = summarise(score_runs(out, half(strict, CALIBRATION), thresholds))
+    held_replays = replay_runs(out, half(runs, HELD_OUT), thresholds)
+    cal_replays = replay_runs(out, half(runs, CALIBRATION), thresholds)
+    held = paired(held_replays)
+    held_summary, cal_summary = summarise(held), summarise(paired(cal_replays))
+    # The same verdicts against the truth at the 30% line alone, with no mixed band.
+    held_strict = summarise(paired(held_replays, mixed_band=0.0))
+    cal_strict = summarise(paired(cal_replays, mixed_band=0.0))
     minutes = sum(run.seconds for run in runs) / 60
     intents = {run.recipe: run.intent for run in runs}
     lines = [

@@ -84,11 +84,10 @@ def train_and_judge(recipe: Recipe, seed: int, store_root: str, data_dir: str | 
 
 
 def _train_and_judge(recipe: Recipe, seed: int, store_root: str, data_dir: str | None) -> CorpusRun:
-    import torch
-
     from ganwatch.config import build_config
     from ganwatch.store import RunStore
     from ganwatch.training import train
+    from ganwatch.training.checkpoint import save_checkpoint
     from ganwatch.training.preview import evaluation_generator
     from ganwatch.validation.judge import judge_generator, load_judge
 
@@ -104,9 +103,9 @@ def _train_and_judge(recipe: Recipe, seed: int, store_root: str, data_dir: str |
         truths[state.epoch] = judge_generator(
             generator, state.latent_dim, config.dataset, state.epoch, judge
         )
+        # Written whole or not at all: a re-judge must never load half a generator.
         path = snapshot_path(Path(store_root).parent, recipe.name, seed, state.epoch)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(generator.state_dict(), path)
+        save_checkpoint(path, generator.state_dict())
 
     started = time.perf_counter()
     with RunStore(store_root) as store:
