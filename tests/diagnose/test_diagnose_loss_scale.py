@@ -29,7 +29,9 @@ def test_the_same_values_from_other_losses_are_not_read_on_bces_scale(loss):
     verdict = diagnose(near_zero_losses(), config={"loss": loss})
     # without metrics, constant losses are only "settled" (a scale-free spread), nothing more
     assert verdict.kind == "healthy"
-    assert [e.metric for e in verdict.evidence] == ["loss/g_spread"]
+    assert [e.metric for e in verdict.evidence] == ["loss/g_spread", "confidence/track_record"]
+    # and settled losses alone are rarely right: the track record caps them well below 0.4
+    assert verdict.confidence < 0.4
 
 
 def test_the_high_lr_signature_is_bce_only():

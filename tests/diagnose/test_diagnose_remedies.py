@@ -83,6 +83,18 @@ def test_small_latent_space_collapse_suggests_a_larger_one_first() -> None:
     assert big[0].flag == "--stabilize minibatch-discrimination"
 
 
+def test_small_latent_space_is_suggested_for_a_convergence_failure_too() -> None:
+    # latent 1 and 2 draw noisy few-digit samples, called either failure: the fix is the same
+    small = flags(remedies_for("convergence_failure", (), {"latent_dim": 2, "beta1": 0.5}))
+    assert small[0] == "--latent-dim 128"
+    deviating = flags(remedies_for("convergence_failure", (), {"latent_dim": 2, "lr": 0.2}))
+    assert deviating[:2] == ["--lr 2e-4", "--latent-dim 128"]
+    for dim in (16, 128):
+        assert "--latent-dim 128" not in flags(
+            remedies_for("convergence_failure", (), {"latent_dim": dim})
+        )
+
+
 def test_active_stabilizers_and_losses_are_not_suggested_again() -> None:
     config = {"stabilize": ["minibatch-discrimination", "pacgan"], "loss": "wgan-gp"}
     got = flags(remedies_for("mode_collapse", (), config))

@@ -13,6 +13,7 @@ from ganwatch.diagnose import (
     detect_mode_collapse,
     diagnose,
 )
+from ganwatch.diagnose.confidence import calibrated
 from ganwatch.metrics.bands import Band, Bands
 
 # What held-out real MNIST digits score at 512 samples against 10,000 training digits (the
@@ -143,9 +144,13 @@ def test_blank_samples_are_a_convergence_failure_with_the_d_wins_evidence() -> N
 
 
 def test_two_classes_is_mode_collapse() -> None:
-    verdict = diagnose(history(TWO_CLASSES, TWO_CLASSES, TWO_CLASSES))
+    h = history(TWO_CLASSES, TWO_CLASSES, TWO_CLASSES)
+    verdict = diagnose(h)
     assert verdict.kind == "mode_collapse"
-    assert verdict.confidence > 0.9
+    # four signals add up to > 0.9; the report says what such verdicts' record allows
+    strength = detect_mode_collapse(h).confidence
+    assert strength > 0.9
+    assert verdict.confidence == calibrated(round(strength, 4), "mode_collapse", "images")
     covered = next(e for e in verdict.evidence if e.metric == "metric/classes_covered")
     assert (covered.value, covered.op, covered.threshold) == (2.0, "<", 7.0)
     assert verdict.remedies

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import numpy as np
 import pytest
 
 from ganwatch.diagnose import DEFAULT, Verdict
+from ganwatch.diagnose.confidence import CALIBRATED_KINDS, parse_track_record
 from ganwatch.diagnose.replay import replay_run
 from ganwatch.store import RunStore
+from ganwatch.validation.command import validate
 from ganwatch.validation.corpus import CALIBRATION, HELD_OUT, RECIPES, Recipe, split_of
+from ganwatch.validation.judge import RIGHT_VERDICTS
 from ganwatch.validation.rejudge import rejudge_corpus
 from ganwatch.validation.report import report, score_runs, write_into
 from ganwatch.validation.runner import CORPUS_FILE, build_corpus, read_corpus, snapshot_path
 from ganwatch.validation.score import Scored, summarise
+from ganwatch.validation.track_record import measure
 from ganwatch.validation.tune import changed, tune
 
 TINY = (
@@ -193,6 +198,7 @@ def test_report_and_tuning_read_the_corpus(corpus, tmp_path) -> None:
         doc.read_text()
         == "before\n<!-- validation:start -->\nnew\n<!-- validation:end -->\nafter\n"
     )
+    assert "#### Confidence: each verdict's track record" in text
     calibration = [r for r in runs if r.split == CALIBRATION]
     seen = Counter()
 
@@ -239,3 +245,27 @@ def test_a_rejudge_of_digits_draws_the_samples_the_build_judged(
     done = rejudge_corpus(tmp_path, data_dir=str(real_mnist_dir))
     assert (done.judged, done.changed_labels) == (1, 0)
     assert (tmp_path / CORPUS_FILE).read_text() == before
+
+
+def test_the_track_record_counts_each_verdict_against_its_truth(corpus, tmp_path) -> None:
+    out, runs = corpus
+    expected: Counter = Counter()
+    with RunStore(out / "store", read_only=True) as store:
+        for run in runs:
+            for family, metrics in (("points", True), ("losses", False)):
+                for verdict in replay_run(store, run.run_id, metrics=metrics):
+                    truth = run.truths.get(verdict.epoch)
+                    if verdict.kind in CALIBRATED_KINDS and truth and truth.label != "undecided":
+                        right = verdict.kind in RIGHT_VERDICTS[truth.label]
+                        expected[(family, verdict.kind)] += 1
+                        expected[(family, verdict.kind, "right")] += right
+    measured = measure(out, runs)
+    assert measured, "the tiny corpus gave no scored verdict"
+    assert {key: (r.right, r.total) for key, r in measured.items()} == {
+        key: (expected[(*key, "right")], expected[key]) for key in expected if len(key) == 2
+    }
+    # the command writes what diagnose reads, for the calibration half only
+    record = tmp_path / "record.json"
+    assert validate("calibrate", str(out), record=str(record)) == 0
+    calibration = [r for r in runs if r.split == CALIBRATION]
+    assert parse_track_record(json.loads(record.read_text())) == measure(out, calibration)

@@ -307,4 +307,5 @@ def cmd_validate(args: argparse.Namespace) -> int:
         seeds=args.seeds,
         data_dir=args.data_dir,
         write_docs=args.write_docs,
+        record=args.record,
     )

@@ -242,9 +242,11 @@ def _add_validate_command(sub) -> None:
         description="build: train the corpus's recipes x seeds with an independent judge of "
         "every epoch (resumable); rejudge: judge the kept generators again with the current "
         "judge, without training; tune: search the thresholds on the calibration half; "
-        "report: the held-out half's confusion matrices, delays and false alarms.",
+        "calibrate: measure each verdict's track record on the calibration half (the cap on "
+        "its confidence); report: the held-out half's confusion matrices, delays, false "
+        "alarms and track record.",
     )
-    validate.add_argument("action", choices=["build", "rejudge", "tune", "report"])
+    validate.add_argument("action", choices=["build", "rejudge", "tune", "calibrate", "report"])
     validate.add_argument("--out", required=True, metavar="DIR", help="the corpus folder")
     validate.add_argument("--jobs", type=int, default=1, metavar="N", help="runs at once (build)")
     validate.add_argument("--recipes", metavar="A,B", help="only these recipes (build)")
@@ -252,6 +254,12 @@ def _add_validate_command(sub) -> None:
     validate.add_argument("--data-dir", metavar="DIR", help="where the MNIST files are")
     validate.add_argument(
         "--write-docs", metavar="MD", help="report: write the section into this Markdown file"
+    )
+    validate.add_argument(
+        "--record",
+        metavar="JSON",
+        help="calibrate: write the track record here (default: the one ganwatch ships, "
+        "src/ganwatch/diagnose/track_record.json)",
     )
 
 

@@ -8,12 +8,11 @@ the rules.
 """
 
 from ganwatch.diagnose.combine import diagnose, merge_findings
-from ganwatch.diagnose.detectors import (
+from ganwatch.diagnose.convergence import (
     detect_convergence_failure,
-    detect_divergence,
     detect_high_lr_signature,
-    detect_mode_collapse,
 )
+from ganwatch.diagnose.detectors import detect_divergence, detect_mode_collapse
 from ganwatch.diagnose.health import detect_healthy
 from ganwatch.diagnose.remedies import IMPLEMENTED_FLAGS, flag_available, remedies_for
 from ganwatch.diagnose.signals import Finding

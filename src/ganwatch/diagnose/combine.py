@@ -19,13 +19,13 @@ from typing import Any
 
 from ganwatch.catalog import LOSSES
 from ganwatch.catalog.losses import DEFAULT_LOSS
-from ganwatch.diagnose.detectors import (
+from ganwatch.diagnose.confidence import calibrated, cap_evidence, family_of
+from ganwatch.diagnose.convergence import (
     OUTRANK_COLLAPSE,
     detect_convergence_failure,
-    detect_divergence,
     detect_high_lr_signature,
-    detect_mode_collapse,
 )
+from ganwatch.diagnose.detectors import detect_divergence, detect_mode_collapse
 from ganwatch.diagnose.health import detect_healthy
 from ganwatch.diagnose.remedies import remedies_for
 from ganwatch.diagnose.signals import Finding
@@ -69,6 +69,12 @@ def _secondary(f: Finding) -> list[Evidence]:
     return [replace(e, note=f"(also a sign of {label}) {e.note}") for e in f.evidence]
 
 
+def _capped(strength: float, kind: str, h: History) -> list[Evidence]:
+    """The track-record note, when it lowered the confidence (``confidence.py``)."""
+    note = cap_evidence(strength, kind, family_of(h))
+    return [] if note is None else [note]
+
+
 def for_loss(thresholds: Thresholds, loss: str | None) -> Thresholds:
     """The thresholds for a run trained with ``loss`` (None: the article's BCE).
 
@@ -93,7 +99,8 @@ def diagnose(
     """The verdict for the run so far; `config` (lr, beta1, latent_dim, ...) tailors remedies.
 
     This judges one evaluation on its own; what a run reports is this steadied over
-    evaluations by `steady_verdict` (the Monitor does that), so it does not flap.
+    evaluations by `steady_verdict` (the Monitor does that), so it does not flap. Its
+    confidence is the detectors' capped by the kind's track record (``confidence.py``).
     """
     h, t = history, for_loss(thresholds, (config or {}).get("loss"))
     if len(h) == 0:
@@ -111,13 +118,15 @@ def diagnose(
     failures = _failures(h, t)
     if failures:
         best, others = failures[0], failures[1:]
+        strength = round(best.confidence, 4)
         evidence = best.evidence + [e for f in others for e in _secondary(f)]
+        evidence += _capped(strength, best.kind, h)
         return Verdict(
             best.kind,
             epoch,
             step,
             int(h.steps[best.since_index]),
-            round(best.confidence, 4),
+            calibrated(strength, best.kind, family_of(h)),
             evidence,
             remedies_for(best.kind, best.tags, config),
         )
@@ -125,8 +134,9 @@ def diagnose(
     healthy = detect_healthy(h, t)
     if healthy is not None:
         since = int(h.steps[healthy.since_index])
-        return Verdict(
-            "healthy", epoch, step, since, round(healthy.confidence, 4), healthy.evidence
-        )
+        strength = round(healthy.confidence, 4)
+        confidence = calibrated(strength, "healthy", family_of(h))
+        evidence = healthy.evidence + _capped(strength, "healthy", h)
+        return Verdict("healthy", epoch, step, since, confidence, evidence)
 
     return Verdict("warming_up", epoch, step, None, 0.0)

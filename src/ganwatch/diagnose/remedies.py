@@ -126,12 +126,19 @@ def _d_steps(config: Mapping[str, Any], fewer: bool) -> Remedy | None:
 
 
 def _article_deviations(config: Mapping[str, Any]) -> list[Remedy | None]:
-    """The article's values the config departs from: the likeliest causes, so tried first."""
+    """The article's values the config departs from: the likeliest causes, so tried first.
+
+    A latent space below `SMALL_LATENT_DIM` counts for any failure, not only a collapse: its
+    noisy few-digit samples are both failures at once (the verdict corpus's latent-1 and
+    latent-2 runs are called either, and its judge cannot tell which dominates), and the
+    article's fix is the latent size whichever is named."""
     out: list[Remedy | None] = []
     if config.get("lr") is not None and config["lr"] > good_lr(config)[0]:
         out.append(_lower_lr(config, further=False))
     if config.get("beta1") is not None and config["beta1"] != ARTICLE_BETA1:
         out.append(_beta1(config))
+    if config.get("latent_dim") is not None and config["latent_dim"] < SMALL_LATENT_DIM:
+        out.append(_latent(config))
     return out
 
 

@@ -39,12 +39,18 @@ def replay(
     return verdicts
 
 
-def replay_run(store, run_id: int, thresholds: Thresholds = DEFAULT) -> list[Verdict]:
-    """Replay a stored run: its epoch records, its real-data bands and its first bad step."""
-    references = store.events(run_id, "reference")
+def replay_run(
+    store, run_id: int, thresholds: Thresholds = DEFAULT, *, metrics: bool = True
+) -> list[Verdict]:
+    """Replay a stored run: its epoch records, its real-data bands and its first bad step;
+    ``metrics`` False replays its losses alone, as a loop that records no metric would be."""
+    references = store.events(run_id, "reference") if metrics else []
     diverged = store.events(run_id, "diverged")
+    records = store.epoch_metrics(run_id)
+    if not metrics:
+        records = [{k: v for k, v in r.items() if not k.startswith("metric/")} for r in records]
     return replay(
-        store.epoch_metrics(run_id),
+        records,
         bands=Bands.from_dict(references[-1]["payload"]) if references else None,
         nonfinite_step=diverged[-1]["payload"].get("first_bad_step") if diverged else None,
         config=store.get_run(run_id).config,

@@ -21,6 +21,7 @@ def validate(
     seeds: str | None = None,
     data_dir: str | None = None,
     write_docs: str | None = None,
+    record: str | None = None,
 ) -> int:
     """Run one ``ganwatch validate`` action on the corpus in ``out``; the exit code."""
     if action == "build":
@@ -59,6 +60,8 @@ def validate(
         for name, value in changed(best).items():
             print(f"  {name} = {value:g}")
         return 0
+    if action == "calibrate":
+        return _calibrate(out, record)
     from ganwatch.validation.report import report, write_into
 
     command = "ganwatch validate report --out " + str(out)
@@ -68,4 +71,25 @@ def validate(
         print(f"wrote the validation section of {write_docs}", file=sys.stderr)
     else:
         print(section)
+    return 0
+
+
+def _calibrate(out: str, record: str | None) -> int:
+    """Measure the track record on the calibration half and write it where ``diagnose``
+    reads it (or into ``record``)."""
+    from ganwatch.diagnose.confidence import TRACK_RECORD
+    from ganwatch.validation.corpus import CALIBRATION
+    from ganwatch.validation.report import half
+    from ganwatch.validation.runner import read_corpus
+    from ganwatch.validation.track_record import measure, track_record_table, write_track_record
+
+    calibration = half(read_corpus(Path(out)), CALIBRATION)
+    if not calibration:
+        raise ValueError(f"{out}: no calibration runs; build the corpus first")
+    measured = measure(out, calibration)
+    path = Path(record) if record else TRACK_RECORD
+    made_by = f"ganwatch validate calibrate --out {out}"
+    write_track_record(path, measured, made_by + (f" --record {record}" if record else ""))
+    print(track_record_table(measured))
+    print(f"wrote the track record to {path}", file=sys.stderr)
     return 0

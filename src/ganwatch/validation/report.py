@@ -15,11 +15,14 @@ from pathlib import Path
 from ganwatch.diagnose.replay import replay_run
 from ganwatch.diagnose.thresholds import DEFAULT, Thresholds
 from ganwatch.validation.corpus import CALIBRATION, HELD_OUT
-from ganwatch.validation.judge import Truth
+from ganwatch.validation.judge import RIGHT_VERDICTS, Truth
 from ganwatch.validation.runner import CorpusRun, read_corpus
 from ganwatch.validation.score import Scored, Summary, confusion_table, per_recipe, summarise
+from ganwatch.validation.track_record import measure, track_record_table
 
 START, END = "<!-- validation:start -->", "<!-- validation:end -->"
+#: The confidence from which a wrong verdict counts as "said with confidence".
+SURE = 0.8
 
 
 Replayed = list[tuple[CorpusRun, list]]  # each run with the verdicts its replay gave
@@ -54,6 +57,21 @@ def paired(replayed: Replayed, mixed_band: float | None = None) -> list[Scored]:
 def score_runs(out: Path, runs: Sequence[CorpusRun], thresholds: Thresholds) -> list[Scored]:
     """Replay each run with ``thresholds`` and pair its verdicts with the judge's truths."""
     return paired(replay_runs(out, runs, thresholds))
+
+
+def confidently_wrong(replayed: Replayed, at_least: float) -> tuple[int, int]:
+    """(wrong verdicts said with at least ``at_least`` confidence, wrong verdicts in all),
+    over decisive truths (a warming_up is no verdict, so never confidently wrong)."""
+    confident = wrong = 0
+    for run, verdicts in replayed:
+        for verdict in verdicts:
+            truth = run.truths.get(verdict.epoch)
+            if truth is None or truth.label == "undecided" or verdict.kind == "warming_up":
+                continue
+            if verdict.kind not in RIGHT_VERDICTS[truth.label]:
+                wrong += 1
+                confident += verdict.confidence >= at_least
+    return confident, wrong
 
 
 def half(runs: Sequence[CorpusRun], split: str) -> list[CorpusRun]:
@@ -118,6 +136,21 @@ def report(out: str | Path, thresholds: Thresholds = DEFAULT, command: str = "")
         *(
             f"| {name} | {intents[name]} | {n} | {truths} | {verdicts} |"
             for name, n, truths, verdicts in per_recipe(held)
+        ),
+        "",
+        "#### Confidence: each verdict's track record",
+        "",
+        "A verdict's confidence is capped by the share of its kind the judge agreed with on "
+        "the calibration half (`ganwatch validate calibrate`); the held-out column is whether "
+        "that share holds. `losses`: the same runs replayed from their losses alone.",
+        "",
+        track_record_table(
+            measure(out, half(runs, CALIBRATION), thresholds),
+            measure(out, half(runs, HELD_OUT), thresholds),
+        ),
+        "",
+        f"Wrong verdicts said with confidence >= {SURE:g} (held-out half): {{}} of {{}}.".format(
+            *confidently_wrong(held_replays, SURE)
         ),
         "",
         "#### The same on the calibration half (even seeds, tuned on)",

@@ -1,0 +1,93 @@
+"""The verdicts' track record: how often each kind was right, per family of data.
+
+``diagnose`` caps a verdict's confidence by this share (``ganwatch.diagnose.confidence``
+says why). It is measured on the calibration half, like every threshold, and the report
+shows it beside the same shares on the held-out half, which is how one sees whether it
+holds. Each run is replayed as recorded (its family: images or points) and once more from
+its losses alone (the ``losses`` family, a loop that records no metric). Only decisive
+truths count, and a verdict is right when the judge accepts it (``RIGHT_VERDICTS``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from ganwatch.atomic import write_atomically
+from ganwatch.diagnose.confidence import CALIBRATED_KINDS, FAMILIES, Record, family_of
+from ganwatch.diagnose.replay import replay_run
+from ganwatch.diagnose.thresholds import DEFAULT, Thresholds
+from ganwatch.diagnose.verdict import History, Verdict
+from ganwatch.validation.judge import JUDGE_VERSION, RIGHT_VERDICTS
+from ganwatch.validation.runner import CorpusRun
+
+Records = dict[tuple[str, str], Record]
+
+
+def _tally(counts: Counter, run: CorpusRun, verdicts: Sequence[Verdict], family: str) -> None:
+    for verdict in verdicts:
+        truth = run.truths.get(verdict.epoch)
+        if verdict.kind not in CALIBRATED_KINDS or truth is None or truth.label == "undecided":
+            continue
+        counts[(family, verdict.kind, verdict.kind in RIGHT_VERDICTS[truth.label])] += 1
+
+
+def measure(
+    out: str | Path, runs: Sequence[CorpusRun], thresholds: Thresholds = DEFAULT
+) -> Records:
+    """Each (family, kind)'s right and total verdicts over ``runs`` of the corpus in ``out``."""
+    from ganwatch.store import RunStore
+
+    counts: Counter = Counter()
+    with RunStore(Path(out) / "store", read_only=True) as store:
+        for run in runs:
+            family = family_of(History.from_records(store.epoch_metrics(run.run_id)))
+            _tally(counts, run, replay_run(store, run.run_id, thresholds), family)
+            losses = replay_run(store, run.run_id, thresholds, metrics=False)
+            _tally(counts, run, losses, "losses")
+    keys = {(family, kind) for family, kind, _ in counts}
+    return {
+        key: Record(counts[(*key, True)], counts[(*key, True)] + counts[(*key, False)])
+        for key in sorted(keys)
+    }
+
+
+def to_document(records: Records, made_by: str) -> dict:
+    """The ``track_record.json`` document for ``records``."""
+    out: dict = {"made_by": made_by, "judge_version": JUDGE_VERSION, "records": {}}
+    for (family, kind), record in sorted(records.items()):
+        out["records"].setdefault(family, {})[kind] = [record.right, record.total]
+    return out
+
+
+def write_track_record(path: Path, records: Records, made_by: str) -> None:
+    text = json.dumps(to_document(records, made_by), indent=2) + "\n"
+    write_atomically(Path(path), lambda handle: handle.write(text.encode()))
+
+
+def track_record_table(calibration: Records, held_out: Records | None = None) -> str:
+    """Markdown: each kind's share right on the calibration half (the confidence cap) and,
+    when given, on the held-out half."""
+
+    def cell(record: Record | None) -> str:
+        if record is None or record.total == 0:
+            return "-"
+        return f"{record.right} of {record.total} ({record.right / record.total:.0%})"
+
+    header = "| family | verdict | right, calibration half | confidence cap |"
+    lines = [header, "|---|---|---|---|"]
+    if held_out is not None:
+        lines = [header + " right, held-out half |", "|---|---|---|---|---|"]
+    for family in FAMILIES:
+        for kind in CALIBRATED_KINDS:
+            record = calibration.get((family, kind))
+            if record is None and (family, kind) not in (held_out or {}):
+                continue
+            cap = f"{record.share:.2f}" if record and record.total else "-"
+            line = f"| {family} | {kind} | {cell(record)} | {cap} |"
+            if held_out is not None:
+                line += f" {cell(held_out.get((family, kind)))} |"
+            lines.append(line)
+    return "\n".join(lines)
