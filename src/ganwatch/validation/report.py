@@ -12,6 +12,7 @@ import platform
 from collections.abc import Sequence
 from pathlib import Path
 
+from ganwatch.diagnose.confidence import shipped_track_record
 from ganwatch.diagnose.replay import replay_run
 from ganwatch.diagnose.thresholds import DEFAULT, Thresholds
 from ganwatch.validation.corpus import CALIBRATION, HELD_OUT
@@ -141,12 +142,15 @@ def report(out: str | Path, thresholds: Thresholds = DEFAULT, command: str = "")
         "#### Confidence: each verdict's track record",
         "",
         "A verdict's confidence is capped by the share of its kind the judge agreed with on "
-        "the calibration half (`ganwatch validate calibrate`); the held-out column is whether "
-        "that share holds. `losses`: the same runs replayed from their losses alone.",
+        "the calibration half of the corpus ganwatch ships its track record from (`ganwatch "
+        "validate calibrate`); the columns are the shares on this corpus's halves, so the "
+        "held-out one is whether the cap holds. `losses`: the same runs replayed from their "
+        "losses alone.",
         "",
         track_record_table(
             measure(out, half(runs, CALIBRATION), thresholds),
             measure(out, half(runs, HELD_OUT), thresholds),
+            dict(shipped_track_record()),
         ),
         "",
         f"Wrong verdicts said with confidence >= {SURE:g} (held-out half): {{}} of {{}}.".format(

@@ -67,27 +67,31 @@ def write_track_record(path: Path, records: Records, made_by: str) -> None:
     write_atomically(Path(path), lambda handle: handle.write(text.encode()))
 
 
-def track_record_table(calibration: Records, held_out: Records | None = None) -> str:
-    """Markdown: each kind's share right on the calibration half (the confidence cap) and,
-    when given, on the held-out half."""
+def track_record_table(
+    calibration: Records, held_out: Records | None = None, caps: Records | None = None
+) -> str:
+    """Markdown: each kind's share right on the calibration half and, when given, on the
+    held-out half, beside the cap ``diagnose`` applies (``caps``; None: the calibration
+    half's own shares, as ``ganwatch validate calibrate`` writes them)."""
 
     def cell(record: Record | None) -> str:
         if record is None or record.total == 0:
             return "-"
         return f"{record.right} of {record.total} ({record.right / record.total:.0%})"
 
-    header = "| family | verdict | right, calibration half | confidence cap |"
+    caps = calibration if caps is None else caps
+    header = "| family | verdict | confidence cap | right, calibration half |"
     lines = [header, "|---|---|---|---|"]
     if held_out is not None:
         lines = [header + " right, held-out half |", "|---|---|---|---|---|"]
     for family in FAMILIES:
         for kind in CALIBRATED_KINDS:
-            record = calibration.get((family, kind))
-            if record is None and (family, kind) not in (held_out or {}):
+            key = (family, kind)
+            if key not in calibration and key not in (held_out or {}):
                 continue
-            cap = f"{record.share:.2f}" if record and record.total else "-"
-            line = f"| {family} | {kind} | {cell(record)} | {cap} |"
+            cap = f"{caps[key].share:.2f}" if key in caps and caps[key].total else "-"
+            line = f"| {family} | {kind} | {cap} | {cell(calibration.get(key))} |"
             if held_out is not None:
-                line += f" {cell(held_out.get((family, kind)))} |"
+                line += f" {cell(held_out.get(key))} |"
             lines.append(line)
     return "\n".join(lines)
