@@ -89,6 +89,9 @@ def test_small_latent_space_is_suggested_for_a_convergence_failure_too() -> None
     assert small[0] == "--latent-dim 128"
     deviating = flags(remedies_for("convergence_failure", (), {"latent_dim": 2, "lr": 0.2}))
     assert deviating[:2] == ["--lr 2e-4", "--latent-dim 128"]
+    # a 2-D mixture is drawn from a latent of 2 as a rule: not a deviation there
+    ring = flags(remedies_for("convergence_failure", (), {"latent_dim": 2, "dataset": "ring"}))
+    assert "--latent-dim 128" not in ring
     for dim in (16, 128):
         assert "--latent-dim 128" not in flags(
             remedies_for("convergence_failure", (), {"latent_dim": dim})
