@@ -159,6 +159,24 @@ def test_the_verdict_sentence_follows_its_evidence(page: PageWatch, serve, tmp_p
     assert page.errors == []
 
 
+def test_the_reference_event_summarises_its_bands(page: PageWatch, serve, tmp_path) -> None:
+    """The reference's real-data bands are a nested payload: one short line, not raw JSON."""
+    with RunStore(tmp_path / "ref") as store:
+        run_id = store.create_run("ring", {"dataset": "ring", "epochs": 3})
+        write_epoch(store, run_id, 1, 6, np.random.default_rng(0))
+        band = {"mean": 0.99, "std": 0.002, "low": 0.98, "high": 0.995}
+        bands = {f"metric/{k}": band for k in ("high_quality", "mode_kl", "modes", "x", "y")}
+        store.log_event(run_id, "reference", {"n": 512, "draws": 5, "bands": bands}, step=6)
+    page.open(f"{serve(tmp_path / 'ref')}/runs/{run_id}")
+    item = page.page.locator('.timeline li[data-kind="reference"]')
+    assert item.locator("strong").text_content() == "Reference prepared"
+    shown = item.locator("dd").all_text_contents()
+    assert shown[:2] == ["512", "5"]
+    assert shown[2] == "5 entries: high_quality, mode_kl, modes, x, …"
+    assert '"mean"' in item.locator("dd").nth(2).get_attribute("title")  # the whole, on hover
+    assert page.errors == []
+
+
 def test_compare_page_overlays_two_runs(page: PageWatch, base_url: str, runs: StoreRuns) -> None:
     page.open(f"{base_url}/compare?runs={runs.trained},{runs.collapsed}")
     losses = page.page.locator('#compare-losses .chart-box[data-key="loss/g"]')

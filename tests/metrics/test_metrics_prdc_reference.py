@@ -63,3 +63,26 @@ def test_bad_samples_are_refused():
         prdc_against(prepared, np.zeros((5, 4)))
     with pytest.raises(ValueError, match="NaN"):
         prdc_against(prepared, np.full((10, 4), np.nan))
+
+
+def test_a_suite_prepares_its_reference_radii_once_for_every_evaluation(monkeypatch):
+    """The Monitor measures PRDC every epoch: the reference side (its k-NN radii, the costly
+    half) must be computed on the first evaluation only."""
+    from ganwatch.metrics import prdc_reference
+    from ganwatch.metrics.suite import MetricSuite
+
+    calls = []
+    real_prepare = prdc_reference.prepare_reference
+
+    def counting(features, k):
+        calls.append(k)
+        return real_prepare(features, k)
+
+    monkeypatch.setattr(prdc_reference, "prepare_reference", counting)
+    rng = np.random.default_rng(5)
+    suite = MetricSuite.prepare(rng.standard_normal((400, 2)).astype(np.float32), limit=None)
+    results = [suite.prdc(rng.standard_normal((100, 2)).astype(np.float32)) for _ in range(3)]
+    assert calls == [5]
+    assert all(0.0 <= r["precision"] <= 1.0 for r in results)
+    suite.prdc(rng.standard_normal((100, 2)).astype(np.float32), k=3)  # another k: its own
+    assert calls == [5, 3]

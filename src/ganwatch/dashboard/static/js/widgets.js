@@ -217,7 +217,7 @@
 
   const EVENT_LABELS = {
     started: "Started", resumed: "Resumed", finished: "Finished", interrupted: "Interrupted",
-    failed: "Failed", diverged: "Diverged", stopped: "Stopped",
+    failed: "Failed", diverged: "Diverged", stopped: "Stopped", reference: "Reference prepared",
   };
   const EVENT_COLORS = {
     started: "#3b5bdb", resumed: "#3b5bdb", finished: "#2b8a3e", interrupted: "#f59f00",
@@ -229,8 +229,19 @@
     if (!entries.length) return null;
     return h("dl", { class: "kv" }, entries.map(([k, v]) => [
       h("dt", { text: k.replace(/_/g, " ") }),
-      h("dd", { text: typeof v === "object" ? JSON.stringify(v) : typeof v === "number" ? GW.num(v, 6) : String(v) }),
+      typeof v === "object"
+        ? h("dd", { text: nestedSummary(v), attrs: { title: JSON.stringify(v) } })
+        : h("dd", { text: typeof v === "number" ? GW.num(v, 6) : String(v) }),
     ]));
+  }
+
+  /** A nested payload value (the reference's real-data bands, say) in one short line; the
+   * whole of it is in the tooltip, since a wall of JSON in the timeline reads as nothing. */
+  function nestedSummary(value) {
+    if (Array.isArray(value)) return `${value.length} items`;
+    const keys = Object.keys(value);
+    const names = keys.slice(0, 4).map((k) => k.replace(/^metric\//, "")).join(", ");
+    return `${keys.length} entries: ${names}${keys.length > 4 ? ", …" : ""}`;
   }
 
   /** Events oldest first; runs of the same verdict fold into one entry that counts them. */
