@@ -75,8 +75,22 @@ def test_missing_config_file(tmp_path):
         ({"preset": "nope"}, "--preset"),
         ({"batch_size": "big"}, "--batch-size"),
         ({"latent_dim": 2.5}, "--latent-dim"),
+        ({"stop_confidence": 1.5}, "--stop-confidence"),
+        ({"stop_confidence": "sure"}, "--stop-confidence"),
     ],
 )
 def test_bad_values_name_the_flag(values, flag):
     with pytest.raises(ConfigError, match=flag):
         build_config(values)
+
+
+def test_stop_confidence_comes_from_the_flag():
+    from ganwatch.cli.commands import train_overrides
+    from ganwatch.cli.parser import build_parser
+
+    args = build_parser().parse_args(
+        ["train", "--stop-on", "mode_collapse", "--stop-confidence", "0.5"]
+    )
+    config = build_config(train_overrides(args))
+    assert (config.stop_on, config.stop_confidence) == ("mode_collapse", 0.5)
+    assert build_config({}).stop_confidence == 0.0  # any confidence, as before

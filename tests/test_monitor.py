@@ -264,3 +264,42 @@ def test_divergence_is_reported_at_once_after_a_steady_verdict(tmp_path):
     assert mon.end_epoch(extra=ALL_MODES).kind == "divergence"
     assert mon.should_stop
     mon.close()
+
+
+def test_stop_confidence_stops_only_on_a_verdict_said_that_surely(tmp_path):
+    """A collapse of the toy data is said with min(its signals, its track record): a floor
+    above that lets the run go on, one below stops it at the same epoch."""
+    rng = np.random.default_rng(0)
+    stopped = {}
+    for floor in (0.0, 0.5, 0.99):
+        mon = Monitor(
+            reference=None,
+            store=tmp_path,
+            name=f"floor-{floor}",
+            stop_on=["mode_collapse"],
+            stop_confidence=floor,
+        )
+        verdicts = [_epoch(mon, FEW_MODES, rng) for _ in range(3)]
+        assert verdicts[-1].kind == "mode_collapse"
+        stopped[floor] = (mon.should_stop, verdicts[-1].confidence)
+        mon.close()
+    confidence = stopped[0.0][1]
+    assert 0.5 <= confidence < 0.99
+    assert stopped == {0.0: (True, confidence), 0.5: (True, confidence), 0.99: (False, confidence)}
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ValueError, match="--stop-confidence"):
+            Monitor(store=tmp_path, stop_on=["mode_collapse"], stop_confidence=bad)
+
+
+def test_a_follower_rank_stops_by_the_same_rule(monkeypatch):
+    from ganwatch.monitor import distributed
+
+    collapse = Verdict("mode_collapse", 3, 30, 10, 0.43)
+    monkeypatch.setattr(distributed, "shared_verdict", lambda verdict: collapse)
+    assert distributed.FollowerMonitor(["mode_collapse"]).end_epoch() is collapse
+    follower = distributed.FollowerMonitor(["mode_collapse"])
+    follower.end_epoch()
+    assert follower.should_stop
+    sure = distributed.FollowerMonitor(["mode_collapse"], stop_confidence=0.5)
+    sure.end_epoch()
+    assert not sure.should_stop

@@ -140,6 +140,8 @@ def test_a_stop_rule_needs_the_ray_engine(swept, tmp_path, capsys):
         ("stop: {on: [mode_collapse]}", "stop: expected a mapping with keys verdicts"),
         ("stop: {verdicts: [sad]}", "stop.verdicts"),
         ("stop: {min_epochs: 0}", "stop.min_epochs"),
+        ("stop: {min_confidence: 1.5}", "stop.min_confidence"),
+        ("stop: {min_confidence: sure}", "stop.min_confidence: expected a confidence in"),
         ("resources: {cpu: -1}", "resources.cpu"),
         ("resources: {tpu: 1}", "resources: expected a mapping with keys cpu, gpu"),
     ],
@@ -182,3 +184,22 @@ def test_a_trial_that_raises_is_a_failed_cell_naming_the_error(tmp_path, capsys)
     assert "[1/1] fail/seed=0 failed" in err and "DataNotFoundError: mnist data not found" in err
     with RunStore(store, read_only=True) as opened:
         assert opened.list_runs() == []  # refused before a run existed, as train refuses
+
+
+def test_the_stop_rule_waits_for_its_epochs_and_its_confidence(tmp_path):
+    from ganwatch.sweep.ray_engine import stop_trial
+
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "name: t\ngrid: {seed: [0]}\n"
+        "stop: {verdicts: mode_collapse, min_epochs: 2, min_confidence: 0.5}\n"
+    )
+    rule = load_sweep(path).stop
+    assert (rule.verdicts, rule.min_epochs, rule.min_confidence) == (("mode_collapse",), 2, 0.5)
+    collapse = {"verdict": "mode_collapse", "epoch": 3, "confidence": 0.8}
+    assert stop_trial(rule, collapse)
+    assert not stop_trial(rule, {**collapse, "confidence": 0.43})  # MNIST's collapse record
+    assert not stop_trial(rule, {**collapse, "epoch": 1})
+    assert not stop_trial(rule, {**collapse, "verdict": "healthy"})
+    path.write_text("name: t\ngrid: {seed: [0]}\nstop: {verdicts: [mode_collapse]}\n")
+    assert load_sweep(path).stop.min_confidence == 0.0  # any, as before

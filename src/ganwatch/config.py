@@ -60,6 +60,7 @@ class TrainConfig:
     eval_every: int = 1  # epochs between metric evaluations
     ndb_every: int = 5  # evaluations between NDB evaluations (its bins are fitted once)
     stop_on: str = ""  # comma-separated verdicts that stop the run, e.g. "mode_collapse"
+    stop_confidence: float = 0.0  # ... when said with at least this confidence (0: any)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -248,6 +249,7 @@ def validate(config: TrainConfig) -> None:
         "stop_on",
         f"a comma-separated list of {', '.join(FAILURE_KINDS)}",
     )
+    check(0 <= config.stop_confidence <= 1, "stop_confidence", "a confidence in [0, 1]")
     check_combination(config)
 
 

@@ -53,6 +53,7 @@ def train_overrides(args: argparse.Namespace) -> dict:
         "device",
         "precision",
         "stop_on",
+        "stop_confidence",
         "eval_every",
         "ndb_every",
         "metrics",

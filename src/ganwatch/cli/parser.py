@@ -103,6 +103,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop when the diagnosis says one of these (comma-separated): "
         "mode_collapse, convergence_failure, divergence",
     )
+    train.add_argument(
+        "--stop-confidence",
+        type=float,
+        metavar="P",
+        help="... only when the verdict is said with at least this confidence (default 0: "
+        "any; 0.5 stops only on verdicts their track record says are right more often "
+        "than not)",
+    )
     train.add_argument("--eval-every", type=int, help="epochs between metric evaluations (1)")
     train.add_argument("--ndb-every", type=int, help="evaluations between NDB runs (5)")
     train.add_argument(

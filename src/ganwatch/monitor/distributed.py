@@ -55,8 +55,9 @@ class FollowerMonitor:
     """``Monitor(...)`` on a rank other than 0: the Monitor's methods, recording nothing;
     ``end_epoch`` returns rank 0's verdict and sets ``should_stop`` from it."""
 
-    def __init__(self, stop_on: Iterable[str] = ()) -> None:
+    def __init__(self, stop_on: Iterable[str] = (), stop_confidence: float = 0.0) -> None:
         self.stop_on = tuple(stop_on)
+        self.stop_confidence = stop_confidence
         self.run_id: int | None = None  # the run is rank 0's
         self.verdict: Verdict | None = None
         self.should_stop = False
@@ -76,7 +77,8 @@ class FollowerMonitor:
 
     def end_epoch(self, samples: Any = None, **kwargs: Any) -> Verdict | None:
         self.verdict = shared_verdict(None)
-        self.should_stop = self.verdict is not None and self.verdict.kind in self.stop_on
+        verdict = self.verdict
+        self.should_stop = verdict is not None and verdict.stops(self.stop_on, self.stop_confidence)
         return self.verdict
 
     def close(self, status: str | None = None, **details: Any) -> None:

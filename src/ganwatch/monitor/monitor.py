@@ -57,7 +57,7 @@ class Monitor:
         from ganwatch.monitor.distributed import FollowerMonitor, rank
 
         if rank() != 0:
-            return FollowerMonitor(kwargs.get("stop_on", ()))
+            return FollowerMonitor(kwargs.get("stop_on", ()), kwargs.get("stop_confidence", 0.0))
         return super().__new__(cls)
 
     def __init__(
@@ -72,6 +72,7 @@ class Monitor:
         step: int = 0,
         epoch: int = 0,
         stop_on: Iterable[str] = (),
+        stop_confidence: float = 0.0,
         eval_every: int = 1,
         ndb_every: int = 5,
         eval_samples: int | None = None,
@@ -85,7 +86,9 @@ class Monitor:
         "ring"); None records and diagnoses from the losses alone. Without ``run_id`` a run
         named ``name`` is created with ``config`` and a ``started`` event (with ``details``);
         with it, that existing run is resumed at ``step``/``epoch`` (a ``resumed`` event).
-        ``stop_on``: verdict kinds that set ``should_stop``. ``on_verdict(new, previous)`` is
+        ``stop_on``: verdict kinds that set ``should_stop``, when said with at least
+        ``stop_confidence`` (0: any; a confidence is capped by the verdict's track record, see
+        ``ganwatch.diagnose.confidence``). ``on_verdict(new, previous)`` is
         called when the reported verdict changes (see ``ganwatch.diagnose.steady_verdict``).
 
         Any images work: (N, C, H, W), (N, H, W, C) or (N, H, W), 1 to 4 channels, 8 to 256
@@ -101,6 +104,11 @@ class Monitor:
             raise ValueError(
                 f"--stop-on: unknown verdicts {unknown}; expected any of {', '.join(FAILURE_KINDS)}"
             )
+        if not 0 <= stop_confidence <= 1:
+            raise ValueError(
+                f"--stop-confidence: expected a confidence in [0, 1], got {stop_confidence!r}"
+            )
+        self.stop_confidence = stop_confidence
         if eval_every < 1 or ndb_every < 1:
             raise ValueError("eval_every and ndb_every must be >= 1")
         self._owns_store = not isinstance(store, RunStore)
@@ -320,7 +328,7 @@ class Monitor:
         if changed and self.on_verdict is not None:
             self.on_verdict(verdict, previous)
         self.verdict = verdict
-        if verdict.kind in self.stop_on:
+        if verdict.stops(self.stop_on, self.stop_confidence):
             self.should_stop = True
         return verdict
 

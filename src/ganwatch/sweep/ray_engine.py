@@ -9,10 +9,10 @@ while its trial trains, so the store and the dashboard see live runs as they wou
 sweep. A resumed cell's past (config, epochs, events, checkpoint) travels to its trial the
 other way, as a Ray object.
 
-The file's ``stop:`` rule: a trial whose verdict is one of its kinds, once it has trained
-``min_epochs`` epochs, ends its run ``stopped`` with the verdict that stopped it, cleans up,
-reports that epoch to Tune and returns. Ray is imported only here, and only when
-``--engine ray`` is asked for.
+The file's ``stop:`` rule: a trial whose verdict is one of its kinds, said with at least its
+``min_confidence``, once it has trained ``min_epochs`` epochs, ends its run ``stopped`` with
+the verdict that stopped it, cleans up, reports that epoch to Tune and returns. Ray is
+imported only here, and only when ``--engine ray`` is asked for.
 """
 
 from __future__ import annotations
@@ -60,8 +60,11 @@ def import_ray() -> tuple[Any, Any]:
 
 def stop_trial(rule: StopRule, result: Mapping[str, Any]) -> bool:
     """The trial's verdict is a failure the rule names, confirmed (the Monitor reports a
-    verdict only once it holds), after ``min_epochs`` epochs."""
-    return result.get("verdict") in rule.verdicts and int(result.get("epoch", 0)) >= rule.min_epochs
+    verdict only once it holds), said with at least ``min_confidence``, after ``min_epochs``
+    epochs."""
+    named = result.get("verdict") in rule.verdicts
+    sure = float(result.get("confidence", 0.0)) >= rule.min_confidence
+    return named and sure and int(result.get("epoch", 0)) >= rule.min_epochs
 
 
 # -- the trial (runs in a Ray worker) -----------------------------------------------------

@@ -18,7 +18,7 @@ from ganwatch.catalog.verdicts import FAILURE_KINDS
 from ganwatch.config import FIELD_NAMES, ConfigError, TrainConfig, build_config, stop_verdicts
 
 SWEEP_KEYS = ("name", "base", "grid", "stop", "resources")
-STOP_KEYS = ("verdicts", "min_epochs")  # not "on": YAML reads a bare on as true
+STOP_KEYS = ("verdicts", "min_epochs", "min_confidence")  # not "on": YAML reads a bare on as true
 RESOURCE_KEYS = ("cpu", "gpu")
 #: What a Ray trial reserves unless the sweep file says otherwise.
 DEFAULT_RESOURCES = {"cpu": 1.0, "gpu": 0.0}
@@ -26,11 +26,13 @@ DEFAULT_RESOURCES = {"cpu": 1.0, "gpu": 0.0}
 
 @dataclass(frozen=True)
 class StopRule:
-    """``stop:`` in a sweep file: end a trial whose verdict is one of ``verdicts`` once it has
-    trained ``min_epochs`` epochs (the Ray engine's stop rule; a local sweep uses ``stop_on``)."""
+    """``stop:`` in a sweep file: end a trial whose verdict is one of ``verdicts``, said with
+    at least ``min_confidence``, once it has trained ``min_epochs`` epochs (the Ray engine's
+    stop rule; a local sweep uses ``stop_on`` and ``stop_confidence``)."""
 
     verdicts: tuple[str, ...]
     min_epochs: int
+    min_confidence: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -188,7 +190,8 @@ def _cells(path: Path, name: str, base: dict[str, Any], grid: dict[str, list[Any
 
 
 def _check_stop(path: Path, data: Any) -> StopRule | None:
-    """``stop: {verdicts: [mode_collapse, ...], min_epochs: 2}``; verdicts may be a comma list."""
+    """``stop: {verdicts: [mode_collapse, ...], min_epochs: 2, min_confidence: 0}``; verdicts
+    may be a comma list."""
     if data is None:
         return None
     if not isinstance(data, dict) or set(map(str, data)) - set(STOP_KEYS):
@@ -205,7 +208,13 @@ def _check_stop(path: Path, data: Any) -> StopRule | None:
     min_epochs = data.get("min_epochs", 2)
     if isinstance(min_epochs, bool) or not isinstance(min_epochs, int) or min_epochs < 1:
         raise _fail(path, "stop.min_epochs", f"expected an integer >= 1, got {min_epochs!r}")
-    return StopRule(tuple(kinds), min_epochs)
+    confidence = data.get("min_confidence", 0.0)
+    if isinstance(confidence, bool) or not isinstance(confidence, (int, float)):
+        confidence = -1.0  # refused below, with the value as written
+    if not 0 <= confidence <= 1:
+        got = data.get("min_confidence")
+        raise _fail(path, "stop.min_confidence", f"expected a confidence in [0, 1], got {got!r}")
+    return StopRule(tuple(kinds), min_epochs, float(confidence))
 
 
 def _check_resources(path: Path, data: Any) -> dict[str, float]:

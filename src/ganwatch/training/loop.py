@@ -280,6 +280,7 @@ def run_training(
         step=state.step,
         epoch=state.epoch,
         stop_on=stop_verdicts(config.stop_on),
+        stop_confidence=config.stop_confidence,
         eval_every=config.eval_every,
         ndb_every=config.ndb_every,
         data_dir=config.data_dir,
