@@ -12,8 +12,8 @@ from ganwatch.diagnose.confidence import (
     FAMILIES,
     TRACK_RECORD,
     Record,
+    calibrate,
     calibrated,
-    cap_evidence,
     family_of,
     parse_track_record,
     shipped_track_record,
@@ -90,9 +90,9 @@ def test_a_collapse_reports_its_capped_confidence_and_keeps_its_kind() -> None:
 
 
 def test_no_note_when_the_record_does_not_lower_the_confidence() -> None:
-    assert cap_evidence(0.3, "mode_collapse", "images", RECORD) is None
-    assert cap_evidence(0.97, "mode_collapse", "points", RECORD) is None
-    assert cap_evidence(0.97, "mode_collapse", "images", RECORD).value == 0.4
+    assert calibrate(0.3, "mode_collapse", "images", RECORD)[1] is None
+    assert calibrate(0.97, "mode_collapse", "points", RECORD)[1] is None
+    assert calibrate(0.97, "mode_collapse", "images", RECORD)[1].value == 0.4
 
 
 def test_a_verdict_stops_a_run_on_its_kinds_when_said_surely_enough() -> None:

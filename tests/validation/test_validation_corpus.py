@@ -16,7 +16,7 @@ from ganwatch.validation.command import validate
 from ganwatch.validation.corpus import CALIBRATION, HELD_OUT, RECIPES, Recipe, split_of
 from ganwatch.validation.judge import RIGHT_VERDICTS
 from ganwatch.validation.rejudge import rejudge_corpus
-from ganwatch.validation.report import report, score_runs, write_into
+from ganwatch.validation.report import replay_runs, report, score_runs, write_into
 from ganwatch.validation.runner import CORPUS_FILE, build_corpus, read_corpus, snapshot_path
 from ganwatch.validation.score import Scored, summarise
 from ganwatch.validation.track_record import measure
@@ -259,7 +259,7 @@ def test_the_track_record_counts_each_verdict_against_its_truth(corpus, tmp_path
                         right = verdict.kind in RIGHT_VERDICTS[truth.label]
                         expected[(family, verdict.kind)] += 1
                         expected[(family, verdict.kind, "right")] += right
-    measured = measure(out, runs)
+    measured = measure(out, replay_runs(out, runs, DEFAULT))
     assert measured, "the tiny corpus gave no scored verdict"
     assert {key: (r.right, r.total) for key, r in measured.items()} == {
         key: (expected[(*key, "right")], expected[key]) for key in expected if len(key) == 2
@@ -268,4 +268,6 @@ def test_the_track_record_counts_each_verdict_against_its_truth(corpus, tmp_path
     record = tmp_path / "record.json"
     assert validate("calibrate", str(out), record=str(record)) == 0
     calibration = [r for r in runs if r.split == CALIBRATION]
-    assert parse_track_record(json.loads(record.read_text())) == measure(out, calibration)
+    assert parse_track_record(json.loads(record.read_text())) == measure(
+        out, replay_runs(out, calibration, DEFAULT)
+    )

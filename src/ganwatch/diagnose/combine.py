@@ -19,7 +19,7 @@ from typing import Any
 
 from ganwatch.catalog import LOSSES
 from ganwatch.catalog.losses import DEFAULT_LOSS
-from ganwatch.diagnose.confidence import calibrated, cap_evidence, family_of
+from ganwatch.diagnose.confidence import calibrate, family_of
 from ganwatch.diagnose.convergence import (
     OUTRANK_COLLAPSE,
     detect_convergence_failure,
@@ -69,10 +69,11 @@ def _secondary(f: Finding) -> list[Evidence]:
     return [replace(e, note=f"(also a sign of {label}) {e.note}") for e in f.evidence]
 
 
-def _capped(strength: float, kind: str, h: History) -> list[Evidence]:
-    """The track-record note, when it lowered the confidence (``confidence.py``)."""
-    note = cap_evidence(strength, kind, family_of(h))
-    return [] if note is None else [note]
+def _calibrated(finding: Finding, h: History) -> tuple[float, list[Evidence]]:
+    """The finding's confidence capped by its track record, and the note that says so when
+    it was (``confidence.py``)."""
+    confidence, note = calibrate(round(finding.confidence, 4), finding.kind, family_of(h))
+    return confidence, [] if note is None else [note]
 
 
 def for_loss(thresholds: Thresholds, loss: str | None) -> Thresholds:
@@ -118,15 +119,14 @@ def diagnose(
     failures = _failures(h, t)
     if failures:
         best, others = failures[0], failures[1:]
-        strength = round(best.confidence, 4)
-        evidence = best.evidence + [e for f in others for e in _secondary(f)]
-        evidence += _capped(strength, best.kind, h)
+        confidence, note = _calibrated(best, h)
+        evidence = best.evidence + [e for f in others for e in _secondary(f)] + note
         return Verdict(
             best.kind,
             epoch,
             step,
             int(h.steps[best.since_index]),
-            calibrated(strength, best.kind, family_of(h)),
+            confidence,
             evidence,
             remedies_for(best.kind, best.tags, config),
         )
@@ -134,9 +134,7 @@ def diagnose(
     healthy = detect_healthy(h, t)
     if healthy is not None:
         since = int(h.steps[healthy.since_index])
-        strength = round(healthy.confidence, 4)
-        confidence = calibrated(strength, "healthy", family_of(h))
-        evidence = healthy.evidence + _capped(strength, "healthy", h)
-        return Verdict("healthy", epoch, step, since, confidence, evidence)
+        confidence, note = _calibrated(healthy, h)
+        return Verdict("healthy", epoch, step, since, confidence, healthy.evidence + note)
 
     return Verdict("warming_up", epoch, step, None, 0.0)

@@ -102,25 +102,26 @@ def _record_of(kind: str, family: str, record: TrackRecord | None) -> Record | N
     return found if found is not None and found.total > 0 else None
 
 
-def calibrated(strength: float, kind: str, family: str, record: TrackRecord | None = None) -> float:
-    """The confidence to report: the detectors' ``strength``, capped by the track record of
-    ``kind`` on ``family`` (``record`` None: the shipped one)."""
-    found = _record_of(kind, family, record)
-    return strength if found is None else min(strength, round(found.share, 4))
-
-
-def cap_evidence(
+def calibrate(
     strength: float, kind: str, family: str, record: TrackRecord | None = None
-) -> Evidence | None:
-    """Why the confidence is below what the signals say (None when the record did not cap
-    it), so that a person reading a low confidence sees where it comes from."""
+) -> tuple[float, Evidence | None]:
+    """The confidence to report: the detectors' ``strength``, capped by the track record of
+    ``kind`` on ``family`` (``record`` None: the shipped one); and, when the record lowered
+    it, the evidence that says why, so that a person reading a low confidence sees where it
+    comes from."""
     found = _record_of(kind, family, record)
-    if found is None or calibrated(strength, kind, family, record) >= strength:
-        return None
+    if found is None or round(found.share, 4) >= strength:
+        return strength, None
+    cap = round(found.share, 4)
     label = kind.replace("_", " ")
     note = (
         f"Verdicts of {label} on {family} were right {found.right} times in {found.total} on "
         f"ganwatch's validation corpus, so this one is said with {found.share:.2f}, not the "
         f"{strength:.2f} its signals add up to."
     )
-    return Evidence("confidence/track_record", round(found.share, 4), strength, "<", note)
+    return cap, Evidence("confidence/track_record", cap, strength, "<", note)
+
+
+def calibrated(strength: float, kind: str, family: str, record: TrackRecord | None = None) -> float:
+    """The confidence alone (``calibrate``)."""
+    return calibrate(strength, kind, family, record)[0]

@@ -209,11 +209,10 @@ def _check_stop(path: Path, data: Any) -> StopRule | None:
     if isinstance(min_epochs, bool) or not isinstance(min_epochs, int) or min_epochs < 1:
         raise _fail(path, "stop.min_epochs", f"expected an integer >= 1, got {min_epochs!r}")
     confidence = data.get("min_confidence", 0.0)
-    if isinstance(confidence, bool) or not isinstance(confidence, (int, float)):
-        confidence = -1.0  # refused below, with the value as written
-    if not 0 <= confidence <= 1:
-        got = data.get("min_confidence")
-        raise _fail(path, "stop.min_confidence", f"expected a confidence in [0, 1], got {got!r}")
+    number = isinstance(confidence, (int, float)) and not isinstance(confidence, bool)
+    if not number or not 0 <= confidence <= 1:
+        expected = f"expected a confidence in [0, 1], got {confidence!r}"
+        raise _fail(path, "stop.min_confidence", expected)
     return StopRule(tuple(kinds), min_epochs, float(confidence))
 
 

@@ -78,18 +78,20 @@ def _calibrate(out: str, record: str | None) -> int:
     """Measure the track record on the calibration half and write it where ``diagnose``
     reads it (or into ``record``)."""
     from ganwatch.diagnose.confidence import TRACK_RECORD
+    from ganwatch.diagnose.thresholds import DEFAULT
     from ganwatch.validation.corpus import CALIBRATION
-    from ganwatch.validation.report import half
+    from ganwatch.validation.report import half, replay_runs
     from ganwatch.validation.runner import read_corpus
     from ganwatch.validation.track_record import measure, track_record_table, write_track_record
 
     calibration = half(read_corpus(Path(out)), CALIBRATION)
     if not calibration:
         raise ValueError(f"{out}: no calibration runs; build the corpus first")
-    measured = measure(out, calibration)
+    measured = measure(out, replay_runs(out, calibration, DEFAULT))
     path = Path(record) if record else TRACK_RECORD
-    made_by = f"ganwatch validate calibrate --out {out}"
-    write_track_record(path, measured, made_by + (f" --record {record}" if record else ""))
+    # The corpus's folder is this machine's; what made the record is the command and corpus.
+    made_by = f"ganwatch validate calibrate --out CORPUS ({len(calibration)} calibration runs)"
+    write_track_record(path, measured, made_by)
     print(track_record_table(measured))
     print(f"wrote the track record to {path}", file=sys.stderr)
     return 0

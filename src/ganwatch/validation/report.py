@@ -112,6 +112,7 @@ def report(out: str | Path, thresholds: Thresholds = DEFAULT, command: str = "")
     held_strict = summarise(paired(held_replays, mixed_band=0.0))
     cal_strict = summarise(paired(cal_replays, mixed_band=0.0))
     minutes = sum(run.seconds for run in runs) / 60
+    sure, wrong = confidently_wrong(held_replays, SURE)
     intents = {run.recipe: run.intent for run in runs}
     lines = [
         f"Made by `{command or 'ganwatch validate report'}` on "
@@ -148,14 +149,12 @@ def report(out: str | Path, thresholds: Thresholds = DEFAULT, command: str = "")
         "losses alone.",
         "",
         track_record_table(
-            measure(out, half(runs, CALIBRATION), thresholds),
-            measure(out, half(runs, HELD_OUT), thresholds),
+            measure(out, cal_replays, thresholds),
+            measure(out, held_replays, thresholds),
             dict(shipped_track_record()),
         ),
         "",
-        f"Wrong verdicts said with confidence >= {SURE:g} (held-out half): {{}} of {{}}.".format(
-            *confidently_wrong(held_replays, SURE)
-        ),
+        f"Wrong verdicts said with confidence >= {SURE:g} (held-out half): {sure} of {wrong}.",
         "",
         "#### The same on the calibration half (even seeds, tuned on)",
         "",

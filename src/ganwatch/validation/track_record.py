@@ -35,16 +35,20 @@ def _tally(counts: Counter, run: CorpusRun, verdicts: Sequence[Verdict], family:
 
 
 def measure(
-    out: str | Path, runs: Sequence[CorpusRun], thresholds: Thresholds = DEFAULT
+    out: str | Path,
+    replayed: Sequence[tuple[CorpusRun, Sequence[Verdict]]],
+    thresholds: Thresholds = DEFAULT,
 ) -> Records:
-    """Each (family, kind)'s right and total verdicts over ``runs`` of the corpus in ``out``."""
+    """Each (family, kind)'s right and total verdicts over the corpus runs in ``out`` that
+    ``replayed`` holds with the verdicts their replay gave (``report.replay_runs``, which
+    the report has already done); each is also replayed from its losses alone."""
     from ganwatch.store import RunStore
 
     counts: Counter = Counter()
     with RunStore(Path(out) / "store", read_only=True) as store:
-        for run in runs:
+        for run, verdicts in replayed:
             family = family_of(History.from_records(store.epoch_metrics(run.run_id)))
-            _tally(counts, run, replay_run(store, run.run_id, thresholds), family)
+            _tally(counts, run, verdicts, family)
             losses = replay_run(store, run.run_id, thresholds, metrics=False)
             _tally(counts, run, losses, "losses")
     keys = {(family, kind) for family, kind, _ in counts}
