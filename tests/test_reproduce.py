@@ -53,6 +53,19 @@ def test_reproduce_writes_the_report(
         assert latent.config["latent_dim"] == 1 and latent.config["scale"] == "quick"
 
 
+def test_agreement_with_the_article_names_a_failure_found_beside_another():
+    from ganwatch.reproduce import agreement
+
+    own = {"metric": "metric/pixel_realism", "note": "Few samples are as close ..."}
+    also = {"metric": "metric/classes_covered", "note": "(also a sign of mode collapse) Few"}
+    both = {"kind": "convergence_failure", "evidence": [own, also]}
+    assert agreement("mode_collapse", both) == "both"
+    assert agreement("convergence_failure", both) == "yes"
+    assert agreement("mode_collapse", {**both, "evidence": [own]}) == "no"
+    assert agreement("healthy", both) == "no"
+    assert agreement("healthy", None) == "no"
+
+
 def test_remedy_overrides_turn_a_flag_into_a_config_change():
     import pytest
 

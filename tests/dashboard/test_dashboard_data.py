@@ -137,6 +137,11 @@ def test_convergence_failure_note_follows_the_detector_that_fired() -> None:
     assert note("convergence_failure", [OFF_MODES]) == (
         "the samples are far from the real data (few samples on the modes)"
     )
+    speckled = note("convergence_failure", [sign("metric/pixel_realism", "<")])
+    assert (
+        speckled
+        == "the samples are far from the real data (noisy: far from real images pixel for pixel)"
+    )
     assert note("convergence_failure", D_WINS) == "the discriminator overpowers the generator"
     assert "learning rate" in note("convergence_failure", HIGH_LR)
     assert "neither network learns" in note("convergence_failure", [sign("loss/g", "<")])

@@ -14,6 +14,7 @@ from ganwatch.diagnose import (
     diagnose,
 )
 from ganwatch.diagnose.confidence import calibrated
+from ganwatch.diagnose.verdict import also_found
 from ganwatch.metrics.bands import Band, Bands
 
 # What held-out real MNIST digits score at 512 samples against 10,000 training digits (the
@@ -169,6 +170,20 @@ def test_noise_is_convergence_failure_not_collapse() -> None:
     assert detect_mode_collapse(history(NOISE, NOISE, NOISE)) is None
 
 
+def test_speckled_digits_of_few_classes_are_a_convergence_failure() -> None:
+    """Digit-shaped noise (the corpus's early MNIST epochs): the classifier's features pass
+    it and see few classes, the pixels do not pass it. Far from the data outranks few modes."""
+    speckled = {**TWO_CLASSES, "metric/realism": 0.75, "metric/pixel_realism": 0.6}
+    verdict = diagnose(history(speckled, speckled, speckled))
+    assert verdict.kind == "convergence_failure"
+    first = verdict.evidence[0]
+    assert (first.metric, first.op, first.threshold) == ("metric/pixel_realism", "<", 0.85)
+    assert detect_mode_collapse(history(speckled, speckled, speckled)) is not None
+    # A crisp collapse (a healthy GAN's samples of few classes) keeps its pixels close to data.
+    crisp = {**speckled, "metric/pixel_realism": 0.95}
+    assert diagnose(history(crisp, crisp, crisp)).kind == "mode_collapse"
+
+
 def test_nan_is_divergence_from_its_step() -> None:
     verdict = diagnose(history(REAL, HEALTHY_LOSSES, nonfinite_step=137))
     assert verdict.kind == "divergence"
@@ -266,6 +281,7 @@ def test_both_failures_keep_the_weaker_ones_evidence() -> None:
     verdict = diagnose(history(both, both, both))
     assert verdict.kind == "convergence_failure"
     assert any(e.note.startswith("(also a sign of mode collapse)") for e in verdict.evidence)
+    assert also_found(e.to_dict() for e in verdict.evidence) == {"mode_collapse"}
 
 
 def test_d_winning_outright_outranks_a_collapse() -> None:

@@ -10,7 +10,7 @@ import torch
 
 from ganwatch.data.loader import scale_images
 from ganwatch.metrics.bands import Band, Bands, measure_bands
-from ganwatch.metrics.realism import Typicality, nearest_distances
+from ganwatch.metrics.realism import PIXEL_VALUES, Typicality, nearest_distances, pixel_rows
 from ganwatch.metrics.suite import MetricSuite
 
 
@@ -79,6 +79,32 @@ def test_real_digits_are_realistic_and_degenerate_ones_are_not(digits_suite) -> 
     faint = fresh[:512] * 0.3 - 0.7  # contrast-reduced digits
     assert suite.realism(blank) < 0.05 and suite.realism(noise) < 0.05
     assert suite.realism(faint) < 0.8
+
+
+def test_pixel_realism_keeps_real_digits_and_drops_speckled_ones(digits_suite) -> None:
+    suite, fresh, labels = digits_suite
+    assert suite.pixel_realism(fresh[:512]) > 0.95
+    assert suite.pixel_realism(fresh[labels == 7][:300]) > 0.95  # one class: a crisp collapse
+    generator = torch.Generator().manual_seed(0)
+
+    def speckled(share: float) -> torch.Tensor:
+        hit = torch.rand(fresh[:512].shape, generator=generator) < share
+        return torch.where(hit, torch.rand(hit.shape, generator=generator) * 2 - 1, fresh[:512])
+
+    light, heavy = suite.pixel_realism(speckled(0.1)), suite.pixel_realism(speckled(0.3))
+    assert 0.5 < light < 0.95 and heavy < 0.1
+    # A blank image lies close to thin real 1s in pixels: realism's ink test keeps it out.
+    blank = -torch.ones(512, 1, 28, 28)
+    assert suite.pixel_realism(blank) > 0.9 and suite.realism(blank) < 0.05
+
+
+def test_pixel_rows_pool_large_pictures_and_keep_digits() -> None:
+    digits = torch.rand(3, 1, 28, 28)
+    assert torch.equal(pixel_rows(digits), digits.flatten(1))
+    photos = torch.rand(2, 3, 64, 64)
+    rows = pixel_rows(photos)
+    assert rows.shape == (2, 3 * 16 * 16) and rows.shape[1] <= PIXEL_VALUES  # pooled by 4
+    assert torch.allclose(rows.mean(dim=1), photos.flatten(1).mean(dim=1), atol=1e-6)
 
 
 def test_one_class_of_real_digits_stays_realistic(digits_suite) -> None:

@@ -136,6 +136,15 @@ METRICS: tuple[KeySpec, ...] = (
         color="#3b5bdb",
     ),
     KeySpec(
+        "metric/pixel_realism",
+        "Pixel realism",
+        "share of samples as close, in pixels, to real images as real images of their class are",
+        True,
+        "fidelity",
+        "Realism and detail (higher is better; real data scores about 1)",
+        color="#2f9e44",
+    ),
+    KeySpec(
         "metric/detail",
         "Detail",
         "fine detail relative to real images of the same class (blur scores low)",

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ganwatch.diagnose.verdict import ALSO_PREFIX
 from ganwatch.store import RunInfo, RunStore
 
 # Verdict kinds the diagnosis emits; anything else is still shown, under its own name.
@@ -78,11 +79,14 @@ def config_summary(config: Mapping[str, Any]) -> str:
 # different stories (samples far from the data vs. a discriminator that has won), so the
 # sentence follows the evidence instead of one line for every convergence failure.
 _QUALITY_SIGNS = {
-    ("metric/precision", "<"): "low precision",
+    ("metric/realism", "<"): "few samples as close to it as real data is",
+    ("metric/pixel_realism", "<"): "noisy: far from real images pixel for pixel",
+    ("metric/detail", "<"): "blurred",
+    ("metric/precision", "<"): "low precision",  # verdicts stored before realism existed
     ("metric/fid", ">"): "high FID, not improving",
     ("metric/high_quality", "<"): "few samples on the modes",
 }
-_SECONDARY_NOTES = ("(also a sign of", "(not yet confirmed:")
+_SECONDARY_NOTES = (ALSO_PREFIX, "(not yet confirmed:")
 
 
 def _primary_signs(evidence: list[Mapping[str, Any]]) -> set[tuple[str, str]]:

@@ -30,7 +30,7 @@ from ganwatch.diagnose.health import detect_healthy
 from ganwatch.diagnose.remedies import remedies_for
 from ganwatch.diagnose.signals import Finding
 from ganwatch.diagnose.thresholds import DEFAULT, Thresholds
-from ganwatch.diagnose.verdict import Evidence, History, Verdict
+from ganwatch.diagnose.verdict import ALSO_PREFIX, Evidence, History, Verdict
 
 
 def merge_findings(a: Finding | None, b: Finding | None) -> Finding | None:
@@ -66,7 +66,7 @@ def _failures(h: History, t: Thresholds) -> list[Finding]:
 def _secondary(f: Finding) -> list[Evidence]:
     """The weaker finding's evidence, kept so people see both problems, marked as such."""
     label = f.kind.replace("_", " ")
-    return [replace(e, note=f"(also a sign of {label}) {e.note}") for e in f.evidence]
+    return [replace(e, note=f"{ALSO_PREFIX}{label}) {e.note}") for e in f.evidence]
 
 
 def _calibrated(finding: Finding, h: History) -> tuple[float, list[Evidence]]:

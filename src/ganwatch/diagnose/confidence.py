@@ -3,10 +3,11 @@
 The detectors' own number (`Finding.confidence`, 1 - prod(1 - weight) over the signals that
 hold) ranks findings and decides when an early failure is decisive, but it is not a
 probability: its signals are not independent. Few classes, a skewed class histogram, low
-coverage and a high NDB/K are four views of one observation, so they add up to 0.95-0.98 on
-MNIST collapse verdicts that the verdict corpus's judge agreed with only 32 times in 75 on
+coverage and a high NDB/K are four views of one observation, so they added up to 0.95-0.98
+on MNIST collapse verdicts that the verdict corpus's judge agreed with only 32 times in 75 on
 its calibration half (most of the others were noisy early epochs it called a convergence
-failure). A wrong verdict said with high confidence sends people to the wrong fix, so the
+failure; pixel realism now calls most of those one too, and of the 33 collapse verdicts
+left 12 are right). A wrong verdict said with high confidence sends people to the wrong fix, so the
 reported confidence is capped by the verdict's *track record*: the share of verdicts of its
 kind, on data of its family, that the judge agreed with on the calibration half of the
 corpus. ``ganwatch validate calibrate`` measures it and writes ``track_record.json`` beside
@@ -38,6 +39,7 @@ POINT_KEYS = ("metric/modes", "metric/modes_captured", "metric/high_quality")
 #: Any of these recorded makes a run one of pictures.
 IMAGE_KEYS = (
     "metric/realism",
+    "metric/pixel_realism",
     "metric/detail",
     "metric/classes_covered",
     "metric/coverage",

@@ -29,7 +29,7 @@ from ganwatch.diagnose.thresholds import DEFAULT, Thresholds
 from ganwatch.diagnose.verdict import Evidence, History
 
 #: The signals that say the samples are far from the data (they outrank collapse).
-FAR_FROM_DATA = frozenset({"unrealistic", "blurry", "low_quality", "fid_far"})
+FAR_FROM_DATA = frozenset({"unrealistic", "speckled", "blurry", "low_quality", "fid_far"})
 #: The signals that make a convergence failure whatever the collapse metrics say: samples far
 #: from the data, and D winning outright while G's loss is high or rising (the article's
 #: Fig. 12 and 14). On the verdict corpus's calibration half D won outright only on epochs
@@ -116,6 +116,16 @@ def detect_convergence_failure(h: History, t: Thresholds = DEFAULT) -> Finding |
             "unrealistic",
             t.weight_strong,
             "Few samples are as close to real data as real data is: they are not data-like.",
+        ),
+        crossing(
+            h,
+            "metric/pixel_realism",
+            "<",
+            t.pixel_realism_low,
+            "speckled",
+            t.weight_strong,
+            "Few samples are as close to real images, pixel for pixel, as real images are: "
+            "digit-like shapes under noise.",
         ),
         crossing(
             h,

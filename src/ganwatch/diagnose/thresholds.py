@@ -44,6 +44,9 @@ class Thresholds:
         0.6, "convergence failure: realism < this (real data scores ~0.99 at any count)"
     )
     realism_healthy: float = _t(0.7, "healthy: realism >= this")
+    pixel_realism_low: float = _t(
+        0.85, "convergence failure: pixel realism < this (real ~0.99, healthy GANs >= 0.9)"
+    )
     detail_low: float = _t(
         0.6, "convergence failure: detail < this (real data ~1.0, 3x3-blurred photos 0.55)"
     )

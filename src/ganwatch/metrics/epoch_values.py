@@ -2,12 +2,12 @@
 
 By kind of data (:func:`~ganwatch.metrics.inputs.data_kind`): 28x28 digits and other
 pictures get precision, recall, density, coverage, FID, realism and detail in their feature
-space (the dataset's classifier, or the seeded random conv net), classes (``classes_covered``,
-``classes``, ``class_kl``) when a classifier or labels exist, NDB on pixels (when
-``with_ndb``) and diversity; Stacked MNIST (3x28x28) gets its 1,000-mode count and KL and
-diversity; 2-D points of a known mixture get the modes captured, the share of samples on a
-mode and the mode KL; anything else, as rows, gets precision, recall, density, coverage, FID,
-realism and diversity on the rows as they are.
+space (the dataset's classifier, or the seeded random conv net), pixel realism on their
+pixels, classes (``classes_covered``, ``classes``, ``class_kl``) when a classifier or labels
+exist, NDB on pixels (when ``with_ndb``) and diversity; Stacked MNIST (3x28x28) gets its
+1,000-mode count and KL and diversity; 2-D points of a known mixture get the modes captured,
+the share of samples on a mode and the mode KL; anything else, as rows, gets precision,
+recall, density, coverage, FID, realism and diversity on the rows as they are.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ def epoch_values(
     values["metric/realism"] = suite.realism(view)
     if suite.kind in (IMAGE, PICTURE):
         values["metric/detail"] = suite.detail(view)
+        values["metric/pixel_realism"] = suite.pixel_realism(view)
     if view.probs is not None:
         classes = suite.classes(view)
         values["metric/classes_covered"] = float(classes["classes_covered"])

@@ -255,16 +255,19 @@ class MetricSuite:
         fit = lambda: NDBBins.fit(flat, bins=bins, seed=self.seed, n_init=self.ndb_inits)  # noqa: E731
         return self._cached(f"bins{bins}", fit)
 
-    def _typicality(self):
-        from ganwatch.metrics.realism import Typicality
+    def _typicality(self, space: str = "features"):
+        """Realism's thresholds in the classifier's ``features`` or in ``pixels``."""
+        from ganwatch.metrics.realism import Typicality, pixel_rows
 
         def fit():
             ref = self.reference_view()
             count = ref.probs.shape[1] if ref.probs is not None else len(self._group_centres())
+            if space == "pixels":
+                return Typicality.fit(pixel_rows(ref.x), ref.groups, count)
             images = ref.x if self.kind in (IMAGE, PICTURE) else None
             return Typicality.fit(ref.features, ref.groups, count, images)
 
-        return self._cached("typicality", fit)
+        return self._cached("typicality" if space == "features" else "pixel_typicality", fit)
 
     # -- one metric each --------------------------------------------------------------
     def ndb(self, samples: Any, bins: int | None = None):
@@ -310,6 +313,14 @@ class MetricSuite:
         view = samples if isinstance(samples, View) else self.view(samples)
         images = view.x if self.kind in (IMAGE, PICTURE) else None
         return self._typicality().share(view.features, view.groups, images)
+
+    def pixel_realism(self, samples: Any) -> float:
+        """The share of samples as close, in pixels, to real images as real images of their
+        class are (see ``realism``): what speckle cannot pass."""
+        from ganwatch.metrics.realism import pixel_rows
+
+        view = samples if isinstance(samples, View) else self.view(samples)
+        return self._typicality("pixels").share(pixel_rows(view.x), view.groups)
 
     def detail(self, samples: Any) -> float:
         """The samples' fine detail relative to real images of their class (see ``realism``)."""

@@ -20,6 +20,7 @@ from ganwatch.validation.score import Summary
 SEARCH: Mapping[str, Sequence[float]] = {
     "realism_low": (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8),
     "realism_healthy": (0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
+    "pixel_realism_low": (0.0, 0.75, 0.8, 0.85, 0.88, 0.9),
     "collapse_coverage_ratio": (0.05, 0.1, 0.15, 0.2, 0.3, 0.5),
     "healthy_coverage_ratio": (0.1, 0.15, 0.2, 0.3, 0.4, 0.6),
     "fid_far_ratio": (15.0, 20.0, 30.0, 40.0, 60.0, 100.0),
