@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ganwatch.catalog.verdicts import also_found
 from ganwatch.config import FIELD_NAMES, PRESETS, build_config
-from ganwatch.diagnose.verdict import also_found
 from ganwatch.export import export_run
 from ganwatch.store import RunStore
 from ganwatch.training import train
@@ -210,7 +210,7 @@ def agreement(expected: str, verdict: dict | None) -> str:
         return "no"
     if verdict["kind"] == expected:
         return "yes"
-    return "both" if expected in also_found(verdict.get("evidence", [])) else "no"
+    return "both" if expected in also_found(verdict.get("evidence")) else "no"
 
 
 def _report(experiments: list[Experiment], scale: str, command: str) -> str:

@@ -131,7 +131,8 @@ def test_convergence_failure_note_follows_the_detector_that_fired() -> None:
     note = data.verdict_note
     quality = note("convergence_failure", [PRECISION, FID])
     assert (
-        quality == "the samples are far from the real data (low precision, high FID, not improving)"
+        quality
+        == "the samples are far from the real data (low precision, FID far above real data's)"
     )
     assert "overpowers" not in quality  # sample quality is not a discriminator that won
     assert note("convergence_failure", [OFF_MODES]) == (
@@ -141,6 +142,11 @@ def test_convergence_failure_note_follows_the_detector_that_fired() -> None:
     assert (
         speckled
         == "the samples are far from the real data (noisy: far from real images pixel for pixel)"
+    )
+    unlike = note("convergence_failure", [sign("metric/realism", "<"), sign("metric/detail", "<")])
+    assert unlike == (
+        "the samples are far from the real data (few samples as close to it as real data is, "
+        "blurred)"
     )
     assert note("convergence_failure", D_WINS) == "the discriminator overpowers the generator"
     assert "learning rate" in note("convergence_failure", HIGH_LR)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ganwatch.catalog.verdicts import PENDING_PREFIX
 from ganwatch.diagnose import (
     DEFAULT,
     Evidence,
@@ -14,7 +15,7 @@ from ganwatch.diagnose import (
     reported_kinds,
     steady_verdict,
 )
-from ganwatch.diagnose.steady import PENDING_NOTE, streak
+from ganwatch.diagnose.steady import streak
 
 MC, CF, OK, WU, DIV = "mode_collapse", "convergence_failure", "healthy", "warming_up", "divergence"
 
@@ -88,12 +89,12 @@ def test_a_held_verdict_keeps_its_own_and_marks_the_unconfirmed_evidence() -> No
     assert held.confidence == first.confidence and held.remedies == first.remedies
     notes = [e.note for e in held.evidence]
     assert notes[0] == "two classes"
-    assert notes[1] == f"{PENDING_NOTE}convergence failure, 1 of 2 evaluations) noise"
+    assert notes[1] == f"{PENDING_PREFIX}convergence failure, 1 of 2 evaluations) noise"
     # Held again by another kind: the older unconfirmed evidence does not pile up.
     again = steady_verdict(raw(OK, 4, note="fine"), held, [MC, CF, OK])
     assert [e.note for e in again.evidence] == [
         "two classes",
-        f"{PENDING_NOTE}healthy, 1 of 2 evaluations) fine",
+        f"{PENDING_PREFIX}healthy, 1 of 2 evaluations) fine",
     ]
     d = again.to_dict()
     assert (d["kind"], d["raw_kind"]) == (MC, OK)

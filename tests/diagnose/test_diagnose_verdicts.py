@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ganwatch.catalog.verdicts import also_found
 from ganwatch.diagnose import (
     History,
     Thresholds,
@@ -14,7 +15,6 @@ from ganwatch.diagnose import (
     diagnose,
 )
 from ganwatch.diagnose.confidence import calibrated
-from ganwatch.diagnose.verdict import also_found
 from ganwatch.metrics.bands import Band, Bands
 
 # What held-out real MNIST digits score at 512 samples against 10,000 training digits (the

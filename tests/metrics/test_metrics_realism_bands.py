@@ -103,8 +103,19 @@ def test_pixel_rows_pool_large_pictures_and_keep_digits() -> None:
     assert torch.equal(pixel_rows(digits), digits.flatten(1))
     photos = torch.rand(2, 3, 64, 64)
     rows = pixel_rows(photos)
-    assert rows.shape == (2, 3 * 16 * 16) and rows.shape[1] <= PIXEL_VALUES  # pooled by 4
+    assert rows.shape == (2, 3 * 16 * 16)  # pooled by 4, the smallest factor under the limit
     assert torch.allclose(rows.mean(dim=1), photos.flatten(1).mean(dim=1), atol=1e-6)
+    # A side the factor does not divide keeps every pixel: a bright last row still counts.
+    odd = torch.zeros(1, 3, 33, 33)
+    odd[..., -1, :] = 1.0
+    rows = pixel_rows(odd)
+    assert rows.shape == (1, 3 * 17 * 17) and rows.shape[1] <= PIXEL_VALUES < 3 * 33 * 33
+    assert rows.max() > 0
+
+
+def test_pixel_realism_is_only_for_pictures() -> None:
+    ring = MetricSuite.prepare(torch.randn(300, 2), held_out=0)
+    assert math.isnan(ring.pixel_realism(torch.randn(50, 2)))
 
 
 def test_one_class_of_real_digits_stays_realistic(digits_suite) -> None:

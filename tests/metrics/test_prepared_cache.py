@@ -51,6 +51,22 @@ def test_a_second_process_reads_the_prepared_reference_and_measures_the_same(dig
     assert bands_again == bands and bands  # the held-out bands, measured once, read back
 
 
+def test_pixel_realism_thresholds_are_kept_without_a_second_copy_of_the_reference(digits):
+    """Small pictures' pixel rows are the reference itself, reshaped: the file keeps their
+    shape, and the entry read back is a view of the reference, not a copy of it."""
+    reference, labels, samples = digits
+    first, values, _, _ = _measure(reference, labels, samples)
+    (file,) = prepared_cache.cache_dir().glob("*.pt")
+    stored = torch.load(file, weights_only=True)["entries"]["pixel_typicality"]
+    kept = len(first.suite.reference)  # two thirds of the 1,200: the rest is held out
+    assert stored["fields"]["reference"] == {"__reference_rows__": [kept, 64]}
+    second, again, _, _ = _measure(reference, labels, samples)
+    assert "pixel_typicality" in second._from_disk
+    rows = second.suite._cache["pixel_typicality"].reference
+    assert rows.shape == (kept, 64) and rows.data_ptr() == second.suite.reference.data_ptr()
+    assert again["metric/pixel_realism"] == values["metric/pixel_realism"] > 0.9
+
+
 def test_another_reference_or_seed_is_another_file(digits) -> None:
     reference, labels, samples = digits
     _measure(reference, labels, samples)

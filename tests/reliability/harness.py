@@ -115,7 +115,11 @@ def _epochs_recorded(store: Path) -> int:
 
     if not (store / DB_NAME).is_file():
         return 0
-    with RunStore(store, read_only=True) as opened:
+    try:
+        opened = RunStore(store, read_only=True)
+    except FileNotFoundError:  # the child has created the file but not yet its tables
+        return 0
+    with opened:
         runs = opened.list_runs()
         return len(opened.epoch_metrics(runs[0].id)) if runs else 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -43,3 +44,26 @@ VERDICTS: dict[str, VerdictSpec] = by_name(
 VERDICT_KINDS: tuple[str, ...] = tuple(VERDICTS)
 #: The kinds that mean training has gone wrong (what ``--stop-on`` accepts).
 FAILURE_KINDS: tuple[str, ...] = tuple(name for name, v in VERDICTS.items() if v.failure)
+
+#: How a verdict marks evidence that is not its own, in the first words of its note: the
+#: weaker finding's (both problems are shown) and the kind found but not yet confirmed (the
+#: hysteresis of ``diagnose.steady``). The dashboard and reports tell them apart by these.
+ALSO_PREFIX = "(also a sign of "
+PENDING_PREFIX = "(not yet confirmed: "
+
+
+def also_note(kind: str, note: str) -> str:
+    """``note`` marked as evidence of ``kind``, kept beside a verdict of another kind."""
+    return f"{ALSO_PREFIX}{kind.replace('_', ' ')}) {note}"
+
+
+def also_found(evidence: Iterable[Mapping[str, Any]] | None) -> set[str]:
+    """The kinds whose evidence a verdict keeps beside its own (stored evidence dicts)."""
+    kinds = set()
+    for e in evidence or []:
+        note = str(e.get("note") or "")
+        if note.startswith(ALSO_PREFIX):
+            kind, closed, _ = note[len(ALSO_PREFIX) :].partition(")")
+            if closed:
+                kinds.add(kind.replace(" ", "_"))
+    return kinds

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ganwatch.diagnose.verdict import ALSO_PREFIX
+from ganwatch.catalog.verdicts import ALSO_PREFIX, PENDING_PREFIX
 from ganwatch.store import RunInfo, RunStore
 
 # Verdict kinds the diagnosis emits; anything else is still shown, under its own name.
@@ -83,10 +83,10 @@ _QUALITY_SIGNS = {
     ("metric/pixel_realism", "<"): "noisy: far from real images pixel for pixel",
     ("metric/detail", "<"): "blurred",
     ("metric/precision", "<"): "low precision",  # verdicts stored before realism existed
-    ("metric/fid", ">"): "high FID, not improving",
+    ("metric/fid", ">"): "FID far above real data's",
     ("metric/high_quality", "<"): "few samples on the modes",
 }
-_SECONDARY_NOTES = (ALSO_PREFIX, "(not yet confirmed:")
+_SECONDARY_NOTES = (ALSO_PREFIX, PENDING_PREFIX)
 
 
 def _primary_signs(evidence: list[Mapping[str, Any]]) -> set[tuple[str, str]]:

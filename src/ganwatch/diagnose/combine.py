@@ -19,6 +19,7 @@ from typing import Any
 
 from ganwatch.catalog import LOSSES
 from ganwatch.catalog.losses import DEFAULT_LOSS
+from ganwatch.catalog.verdicts import also_note
 from ganwatch.diagnose.confidence import calibrate, family_of
 from ganwatch.diagnose.convergence import (
     OUTRANK_COLLAPSE,
@@ -30,7 +31,7 @@ from ganwatch.diagnose.health import detect_healthy
 from ganwatch.diagnose.remedies import remedies_for
 from ganwatch.diagnose.signals import Finding
 from ganwatch.diagnose.thresholds import DEFAULT, Thresholds
-from ganwatch.diagnose.verdict import ALSO_PREFIX, Evidence, History, Verdict
+from ganwatch.diagnose.verdict import Evidence, History, Verdict
 
 
 def merge_findings(a: Finding | None, b: Finding | None) -> Finding | None:
@@ -65,8 +66,7 @@ def _failures(h: History, t: Thresholds) -> list[Finding]:
 
 def _secondary(f: Finding) -> list[Evidence]:
     """The weaker finding's evidence, kept so people see both problems, marked as such."""
-    label = f.kind.replace("_", " ")
-    return [replace(e, note=f"{ALSO_PREFIX}{label}) {e.note}") for e in f.evidence]
+    return [replace(e, note=also_note(f.kind, e.note)) for e in f.evidence]
 
 
 def _calibrated(finding: Finding, h: History) -> tuple[float, list[Evidence]]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from ganwatch.catalog.verdicts import PENDING_PREFIX
 from ganwatch.diagnose.thresholds import DEFAULT, Thresholds
 from ganwatch.diagnose.verdict import Verdict
 
@@ -29,8 +30,6 @@ from ganwatch.diagnose.verdict import Verdict
 IMMEDIATE_KINDS = ("divergence",)
 # After these (or no verdict yet) the next kind found is reported at once.
 OPEN_KINDS = ("warming_up",)
-# Marks the held verdict's evidence that belongs to the kind found but not yet confirmed.
-PENDING_NOTE = "(not yet confirmed: "
 
 
 def streak(found: Sequence[str]) -> int:
@@ -87,8 +86,8 @@ def steady_verdict(
             since = previous.since_step if since is None else min(since, previous.since_step)
         return replace(raw, since_step=since, raw_kind=None)
     label = raw.kind.replace("_", " ")
-    prefix = f"{PENDING_NOTE}{label}, {streak(found)} of {hold} evaluations)"
-    kept = [e for e in previous.evidence if not e.note.startswith(PENDING_NOTE)]
+    prefix = f"{PENDING_PREFIX}{label}, {streak(found)} of {hold} evaluations)"
+    kept = [e for e in previous.evidence if not e.note.startswith(PENDING_PREFIX)]
     pending = [replace(e, note=f"{prefix} {e.note}") for e in raw.evidence]
     return replace(
         previous, epoch=raw.epoch, step=raw.step, evidence=kept + pending, raw_kind=raw.kind

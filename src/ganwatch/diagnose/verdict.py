@@ -15,20 +15,6 @@ import numpy as np
 from ganwatch.catalog import VERDICT_KINDS
 from ganwatch.metrics.bands import Band, Bands
 
-#: How the weaker finding's evidence is marked in its note (``combine``): both problems are
-#: shown, and the verdict's own evidence can still be told apart.
-ALSO_PREFIX = "(also a sign of "
-
-
-def also_found(evidence: Iterable[Mapping[str, Any]]) -> set[str]:
-    """The kinds whose evidence a verdict keeps beside its own (stored evidence dicts)."""
-    kinds = set()
-    for e in evidence:
-        note = str(e.get("note") or "")
-        if note.startswith(ALSO_PREFIX):
-            kinds.add(note[len(ALSO_PREFIX) : note.index(")")].replace(" ", "_"))
-    return kinds
-
 
 @dataclass
 class Evidence:

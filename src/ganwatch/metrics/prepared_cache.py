@@ -44,6 +44,7 @@ FORMAT = 1  # bump when the encoding below changes
 MODELS = ("classifier", "embedding")
 _TYPES = {cls.__name__: cls for cls in (View, Typicality, NDBBins, Bands, Band, PreparedReference)}
 _REFERENCE, _HELD_OUT = "__reference__", "__held_out__"
+_REFERENCE_ROWS = "__reference_rows__"  # the reference reshaped (pixel realism's rows)
 
 
 class _Unsupported(Exception):
@@ -92,9 +93,25 @@ def cache_key(suite: Any) -> str | None:
     return digest.hexdigest()[:24]
 
 
+def _is_reshaped_reference(value: Any, suite: Any) -> bool:
+    """Whether ``value`` is the reference itself under another shape (a view of its
+    storage): kept as that shape, not as a second copy of the reference."""
+    ref = suite.reference
+    return (
+        isinstance(value, torch.Tensor)
+        and value.dtype == ref.dtype
+        and value.numel() == ref.numel()
+        and value.data_ptr() == ref.data_ptr()
+        and value.is_contiguous()
+        and ref.is_contiguous()
+    )
+
+
 def _encode(value: Any, suite: Any) -> Any:
     if value is suite.reference:
         return _REFERENCE
+    if _is_reshaped_reference(value, suite):
+        return {_REFERENCE_ROWS: list(value.shape)}
     if suite.held_out is not None and value is suite.held_out:
         return _HELD_OUT
     if isinstance(value, np.generic):  # numpy scalars would need pickle's numpy globals
@@ -131,6 +148,8 @@ def _decode(value: Any, suite: Any) -> Any:
         return [_decode(v, suite) for v in value]
     if not isinstance(value, dict):
         return value
+    if _REFERENCE_ROWS in value:
+        return suite.reference.reshape(value[_REFERENCE_ROWS])
     if "__probe__" in value:
         return _probe_from(value["__probe__"], *value["shape"])
     if "__numpy__" in value:

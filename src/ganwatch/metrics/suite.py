@@ -259,6 +259,9 @@ class MetricSuite:
         """Realism's thresholds in the classifier's ``features`` or in ``pixels``."""
         from ganwatch.metrics.realism import Typicality, pixel_rows
 
+        if space not in ("features", "pixels"):
+            raise ValueError(f"space: expected 'features' or 'pixels', got {space!r}")
+
         def fit():
             ref = self.reference_view()
             count = ref.probs.shape[1] if ref.probs is not None else len(self._group_centres())
@@ -316,9 +319,11 @@ class MetricSuite:
 
     def pixel_realism(self, samples: Any) -> float:
         """The share of samples as close, in pixels, to real images as real images of their
-        class are (see ``realism``): what speckle cannot pass."""
+        class are (see ``realism``); NaN for data that are not pictures."""
         from ganwatch.metrics.realism import pixel_rows
 
+        if self.kind not in (IMAGE, PICTURE):
+            return float("nan")
         view = samples if isinstance(samples, View) else self.view(samples)
         return self._typicality("pixels").share(pixel_rows(view.x), view.groups)
 
