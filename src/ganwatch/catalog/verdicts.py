@@ -57,6 +57,12 @@ def also_note(kind: str, note: str) -> str:
     return f"{ALSO_PREFIX}{kind.replace('_', ' ')}) {note}"
 
 
+def pending_note(kind: str, seen: int, hold: int, note: str) -> str:
+    """``note`` marked as evidence of ``kind``, found ``seen`` of the ``hold`` evaluations in a
+    row it needs before it replaces the reported verdict."""
+    return f"{PENDING_PREFIX}{kind.replace('_', ' ')}, {seen} of {hold} evaluations) {note}"
+
+
 def also_found(evidence: Iterable[Mapping[str, Any]] | None) -> set[str]:
     """The kinds whose evidence a verdict keeps beside its own (stored evidence dicts)."""
     kinds = set()

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from ganwatch.catalog.verdicts import PENDING_PREFIX
+from ganwatch.catalog.verdicts import PENDING_PREFIX, pending_note
 from ganwatch.diagnose.thresholds import DEFAULT, Thresholds
 from ganwatch.diagnose.verdict import Verdict
 
@@ -85,10 +85,9 @@ def steady_verdict(
         if previous is not None and previous.kind == kind and previous.since_step is not None:
             since = previous.since_step if since is None else min(since, previous.since_step)
         return replace(raw, since_step=since, raw_kind=None)
-    label = raw.kind.replace("_", " ")
-    prefix = f"{PENDING_PREFIX}{label}, {streak(found)} of {hold} evaluations)"
+    seen = streak(found)
     kept = [e for e in previous.evidence if not e.note.startswith(PENDING_PREFIX)]
-    pending = [replace(e, note=f"{prefix} {e.note}") for e in raw.evidence]
+    pending = [replace(e, note=pending_note(raw.kind, seen, hold, e.note)) for e in raw.evidence]
     return replace(
         previous, epoch=raw.epoch, step=raw.step, evidence=kept + pending, raw_kind=raw.kind
     )
