@@ -77,6 +77,8 @@ def test_missing_config_file(tmp_path):
         ({"latent_dim": 2.5}, "--latent-dim"),
         ({"stop_confidence": 1.5}, "--stop-confidence"),
         ({"stop_confidence": "sure"}, "--stop-confidence"),
+        ({"stop_min_epochs": 0}, "--stop-min-epochs"),
+        ({"stop_min_epochs": 1.5}, "--stop-min-epochs"),
     ],
 )
 def test_bad_values_name_the_flag(values, flag):
@@ -90,7 +92,13 @@ def test_stop_confidence_comes_from_the_flag():
 
     args = build_parser().parse_args(
         ["train", "--stop-on", "mode_collapse", "--stop-confidence", "0.5"]
+        + ["--stop-min-epochs", "3"]
     )
     config = build_config(train_overrides(args))
-    assert (config.stop_on, config.stop_confidence) == ("mode_collapse", 0.5)
+    assert (config.stop_on, config.stop_confidence, config.stop_min_epochs) == (
+        "mode_collapse",
+        0.5,
+        3,
+    )
     assert build_config({}).stop_confidence == 0.0  # any confidence, as before
+    assert build_config({}).stop_min_epochs == 1  # from the first epoch, as before

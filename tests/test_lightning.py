@@ -48,13 +48,13 @@ class RingGAN(L.LightningModule):
         return adam(self.generator), adam(self.discriminator)
 
 
-def test_callback_records_and_diagnoses_a_lightning_gan(tmp_path):
+def _fit(callback: GanwatchCallback, max_epochs: int) -> None:
+    """Train RingGAN on 1,024 ring points (8 batches an epoch) with ``callback``."""
     torch.manual_seed(0)
     points = load_dataset("ring", size=1024).data
     loader = DataLoader(TensorDataset(points), batch_size=128, shuffle=True)
-    callback = GanwatchCallback(reference="ring", store=tmp_path, name="lightning-ring")
     trainer = L.Trainer(
-        max_epochs=3,
+        max_epochs=max_epochs,
         callbacks=[callback],
         accelerator="cpu",
         logger=False,
@@ -63,6 +63,10 @@ def test_callback_records_and_diagnoses_a_lightning_gan(tmp_path):
         enable_model_summary=False,
     )
     trainer.fit(RingGAN(), loader)
+
+
+def test_callback_records_and_diagnoses_a_lightning_gan(tmp_path):
+    _fit(GanwatchCallback(reference="ring", store=tmp_path, name="lightning-ring"), 3)
     with RunStore(tmp_path) as store:
         run = store.get_run("lightning-ring")
         assert run.status == "finished" and run.config["lr"] == 1e-3
@@ -71,3 +75,22 @@ def test_callback_records_and_diagnoses_a_lightning_gan(tmp_path):
         assert [e["epoch"] for e in epochs] == [1, 2, 3]
         assert "metric/modes_captured" in epochs[-1] and "d/real" in epochs[-1]
         assert store.events(run.id, "verdict")
+
+
+def test_monitor_options_pass_through_the_callback(tmp_path):
+    """``stop_min_epochs`` (any Monitor option) reaches the Monitor: the untrained ring is a
+    convergence failure from its first epoch, and the run stops at the grace period's end."""
+    callback = GanwatchCallback(
+        reference="ring",
+        store=tmp_path,
+        name="grace",
+        stop_on=["convergence_failure"],
+        stop_min_epochs=2,
+    )
+    _fit(callback, 5)
+    with RunStore(tmp_path) as store:
+        run = store.get_run("grace")
+        assert run.status == "stopped"
+        assert [e["epoch"] for e in store.epoch_metrics(run.id)] == [1, 2]
+        first = store.events(run.id, "verdict")[0]["payload"]
+        assert (first["epoch"], first["kind"]) == (1, "convergence_failure")

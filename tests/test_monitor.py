@@ -13,6 +13,7 @@ from article_reference import ArticleDiscriminator, ArticleGenerator
 from ganwatch.data import load_dataset
 from ganwatch.diagnose import Verdict
 from ganwatch.monitor import Monitor
+from ganwatch.monitor.stopping import StopRule, stop_rule
 from ganwatch.store import RunStore
 
 
@@ -212,7 +213,8 @@ def test_a_flapping_diagnosis_is_reported_steadily_and_recorded_raw(tmp_path):
         on_verdict=lambda new, old: changes.append((old.kind if old else None, new.kind)),
     )
     rng = np.random.default_rng(0)
-    sequence = [FEW_MODES, OFF_MODES, FEW_MODES, OFF_MODES, FEW_MODES]
+    # too early for healthy at the first epoch, then a run that flaps between two failures
+    sequence = [ALL_MODES, OFF_MODES, FEW_MODES, OFF_MODES, FEW_MODES]
     reported = [_epoch(mon, extra, rng) for extra in sequence]
     assert [v.kind for v in reported] == ["warming_up"] + ["convergence_failure"] * 4
     assert [v.found_kind for v in reported[1:]] == [
@@ -296,10 +298,65 @@ def test_a_follower_rank_stops_by_the_same_rule(monkeypatch):
 
     collapse = Verdict("mode_collapse", 3, 30, 10, 0.43)
     monkeypatch.setattr(distributed, "shared_verdict", lambda verdict: collapse)
-    assert distributed.FollowerMonitor(["mode_collapse"]).end_epoch() is collapse
-    follower = distributed.FollowerMonitor(["mode_collapse"])
+    on_collapse = StopRule(("mode_collapse",))
+    assert distributed.FollowerMonitor(on_collapse).end_epoch() is collapse
+    follower = distributed.FollowerMonitor(on_collapse)
     follower.end_epoch()
     assert follower.should_stop
-    sure = distributed.FollowerMonitor(["mode_collapse"], stop_confidence=0.5)
-    sure.end_epoch()
-    assert not sure.should_stop
+    for unsure in (StopRule(("mode_collapse",), 1, 0.5), StopRule(("mode_collapse",), 4)):
+        follower = distributed.FollowerMonitor(unsure)
+        follower.end_epoch()
+        assert not follower.should_stop
+    default = distributed.FollowerMonitor()
+    default.end_epoch()
+    assert not default.should_stop  # no --stop-on: never
+
+
+def test_the_stop_rule_names_kinds_a_confidence_and_a_first_epoch() -> None:
+    collapse = Verdict("mode_collapse", 3, 30, 10, 0.43)
+    assert StopRule(("mode_collapse", "divergence")).stops(collapse)
+    assert StopRule(("mode_collapse",), 3, 0.43).stops(collapse)
+    assert not StopRule(("mode_collapse",), 1, 0.5).stops(collapse)
+    assert not StopRule(("mode_collapse",), 4).stops(collapse)  # still in its grace period
+    assert not StopRule(("convergence_failure",)).stops(collapse)
+    assert not StopRule(("mode_collapse",)).stops(None)
+    assert StopRule(("divergence",), 1, 1.0).stops(Verdict("divergence", 3, 30, 25, 1.0))
+    assert stop_rule(stop_on=["divergence"], stop_min_epochs=2, eval_every=3) == StopRule(
+        ("divergence",), 2
+    )
+    for bad, flag in (
+        ({"stop_on": ["sad"]}, "--stop-on"),
+        ({"stop_confidence": 1.5}, "--stop-confidence"),
+        ({"stop_min_epochs": 0}, "--stop-min-epochs"),
+        ({"stop_min_epochs": 2.5}, "--stop-min-epochs"),
+        ({"stop_min_epochs": True}, "--stop-min-epochs"),
+    ):
+        with pytest.raises(ValueError, match=flag):
+            stop_rule(**bad)
+
+
+def test_stop_min_epochs_lets_the_first_epochs_pass(tmp_path):
+    """A failure found from the first epoch stops the run only once the grace period ends:
+    the verdict is reported at once, ``should_stop`` waits for epoch ``stop_min_epochs``."""
+    rng = np.random.default_rng(0)
+    mon = Monitor(
+        reference=None,
+        store=tmp_path,
+        name="grace",
+        stop_on=["convergence_failure"],
+        stop_min_epochs=3,
+    )
+    stops = []
+    for _ in range(3):
+        verdict = _epoch(mon, OFF_MODES, rng)
+        stops.append((verdict.epoch, verdict.kind, mon.should_stop))
+    mon.close()
+    assert stops == [
+        (1, "convergence_failure", False),
+        (2, "convergence_failure", False),
+        (3, "convergence_failure", True),
+    ]
+    with RunStore(tmp_path) as store:
+        assert store.get_run("grace").status == "stopped"
+    with pytest.raises(ValueError, match="--stop-min-epochs"):
+        Monitor(store=tmp_path, stop_on=["mode_collapse"], stop_min_epochs=0)

@@ -61,6 +61,7 @@ class TrainConfig:
     ndb_every: int = 5  # evaluations between NDB evaluations (its bins are fitted once)
     stop_on: str = ""  # comma-separated verdicts that stop the run, e.g. "mode_collapse"
     stop_confidence: float = 0.0  # ... when said with at least this confidence (0: any)
+    stop_min_epochs: int = 1  # ... from this epoch on (a grace period for early epochs)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -250,6 +251,7 @@ def validate(config: TrainConfig) -> None:
         f"a comma-separated list of {', '.join(FAILURE_KINDS)}",
     )
     check(0 <= config.stop_confidence <= 1, "stop_confidence", "a confidence in [0, 1]")
+    check(config.stop_min_epochs >= 1, "stop_min_epochs", "an integer >= 1")
     check_combination(config)
 
 

@@ -93,14 +93,3 @@ def test_no_note_when_the_record_does_not_lower_the_confidence() -> None:
     assert calibrate(0.3, "mode_collapse", "images", RECORD)[1] is None
     assert calibrate(0.97, "mode_collapse", "points", RECORD)[1] is None
     assert calibrate(0.97, "mode_collapse", "images", RECORD)[1].value == 0.4
-
-
-def test_a_verdict_stops_a_run_on_its_kinds_when_said_surely_enough() -> None:
-    from ganwatch.diagnose import Verdict
-
-    collapse = Verdict("mode_collapse", 3, 30, 10, 0.43)
-    assert collapse.stops(["mode_collapse", "divergence"])
-    assert collapse.stops(["mode_collapse"], 0.43)
-    assert not collapse.stops(["mode_collapse"], 0.5)
-    assert not collapse.stops(["convergence_failure"])
-    assert Verdict("divergence", 3, 30, 25, 1.0).stops(("divergence",), 1.0)

@@ -309,6 +309,22 @@ def test_toy_data() -> None:
     assert diagnose(history(scattered, scattered)).kind == "convergence_failure"
 
 
+def test_one_decisive_signal_is_enough_at_the_first_evaluation() -> None:
+    """Before ``min_epochs`` a failure needs ``decisive_confidence`` (one strong signal): a
+    2-D GAN with no sample on a mode is a convergence failure at once, while one clear but
+    not decisive sign (a skewed class histogram alone) waits for the next evaluation."""
+    scattered = {"metric/modes_captured": 8, "metric/modes": 8, "metric/high_quality": 0.03}
+    verdict = diagnose(history(scattered))
+    assert verdict.kind == "convergence_failure"
+    assert verdict.since_step == 100
+    assert [e.metric for e in verdict.evidence][0] == "metric/high_quality"
+    skewed = {**REAL, "metric/class_kl": 1.2, **HEALTHY_LOSSES}
+    assert detect_mode_collapse(history(skewed)).confidence == 0.5
+    assert diagnose(history(skewed)).kind == "warming_up"
+    # the rule is the threshold: at the old 0.9 the scattered samples wait too
+    assert diagnose(history(scattered), Thresholds(decisive_confidence=0.9)).kind == "warming_up"
+
+
 def test_thresholds_are_a_parameter() -> None:
     strict = Thresholds(realism_healthy=0.99)
     assert diagnose(history(REAL, REAL), thresholds=strict).kind == "warming_up"

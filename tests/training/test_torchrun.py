@@ -110,15 +110,16 @@ def test_slices_cover_each_batch_once_and_draws_are_the_whole_batchs():
 def test_every_rank_stops_on_rank_zeros_verdict(tmp_path):
     """--stop-on under torchrun: rank 0's verdict reaches the other rank through end_epoch,
     so both leave the loop in the same epoch (one alone would leave the other waiting in its
-    next all-reduce, and the launch would hang)."""
+    next all-reduce, and the launch would hang), and both wait out --stop-min-epochs (the
+    untrained ring is a convergence failure from its first epoch)."""
     store = tmp_path / "store"
     done = _ganwatch(
         store, "train", *ARGS, "--epochs", "6", "--name", "stop",
-        "--stop-on", "convergence_failure", ranks=2, code=1,
+        "--stop-on", "convergence_failure", "--stop-min-epochs", "3", ranks=2, code=1,
     )  # fmt: skip  # exit 1: a stopped run, on every rank
     assert done.stdout.count("stopping on convergence_failure") == 1  # rank 0 alone says it
     with RunStore(store, read_only=True) as opened:
         run = opened.get_run("stop")
         assert run.status == "stopped"
         epochs = [row["epoch"] for row in opened.epoch_metrics(run.id)]
-        assert 2 <= len(epochs) < 6 and epochs == list(range(1, len(epochs) + 1))
+        assert epochs == [1, 2, 3]

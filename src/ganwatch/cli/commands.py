@@ -54,6 +54,7 @@ def train_overrides(args: argparse.Namespace) -> dict:
         "precision",
         "stop_on",
         "stop_confidence",
+        "stop_min_epochs",
         "eval_every",
         "ndb_every",
         "metrics",

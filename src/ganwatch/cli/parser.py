@@ -111,6 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
         "any; 0.5 stops only on verdicts their track record says are right more often "
         "than not)",
     )
+    train.add_argument(
+        "--stop-min-epochs",
+        type=int,
+        metavar="N",
+        help="... only from epoch N on (default 1): a grace period for the first epochs, "
+        "whose samples are far from the data in a GAN that goes on to learn too",
+    )
     train.add_argument("--eval-every", type=int, help="epochs between metric evaluations (1)")
     train.add_argument("--ndb-every", type=int, help="evaluations between NDB runs (5)")
     train.add_argument(

@@ -6,7 +6,7 @@ Verdict as JSON (`to_dict`), so nothing here knows about models, tensors or the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,13 +73,6 @@ class Verdict:
     def found_kind(self) -> str:
         """What the detectors found at this evaluation (the reported kind unless held)."""
         return self.raw_kind or self.kind
-
-    def stops(self, kinds: Iterable[str], min_confidence: float = 0.0) -> bool:
-        """Whether a run that stops on ``kinds`` stops on this verdict: its kind is one of
-        them and it is said with at least ``min_confidence`` (the Monitor's, the trainer's
-        and the Ray engine's one rule; a confidence is capped by the verdict's track record,
-        so ``min_confidence`` 0.5 stops only on kinds right more often than not)."""
-        return self.kind in tuple(kinds) and self.confidence >= min_confidence
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (plain ints, floats, strings and lists)."""

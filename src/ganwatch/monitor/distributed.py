@@ -14,10 +14,10 @@ samples or generator given on other ranks are ignored).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from ganwatch.diagnose.verdict import Verdict
+from ganwatch.monitor.stopping import StopRule
 
 
 def _initialized() -> bool:
@@ -55,9 +55,8 @@ class FollowerMonitor:
     """``Monitor(...)`` on a rank other than 0: the Monitor's methods, recording nothing;
     ``end_epoch`` returns rank 0's verdict and sets ``should_stop`` from it."""
 
-    def __init__(self, stop_on: Iterable[str] = (), stop_confidence: float = 0.0) -> None:
-        self.stop_on = tuple(stop_on)
-        self.stop_confidence = stop_confidence
+    def __init__(self, stop_rule: StopRule | None = None) -> None:
+        self.stop_rule = stop_rule or StopRule()
         self.run_id: int | None = None  # the run is rank 0's
         self.verdict: Verdict | None = None
         self.should_stop = False
@@ -78,7 +77,7 @@ class FollowerMonitor:
     def end_epoch(self, samples: Any = None, **kwargs: Any) -> Verdict | None:
         self.verdict = shared_verdict(None)
         verdict = self.verdict
-        self.should_stop = verdict is not None and verdict.stops(self.stop_on, self.stop_confidence)
+        self.should_stop = self.stop_rule.stops(verdict)
         return self.verdict
 
     def close(self, status: str | None = None, **details: Any) -> None:

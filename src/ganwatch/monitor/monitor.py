@@ -34,11 +34,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from ganwatch.catalog import FAILURE_KINDS
 from ganwatch.catalog.keys import step_key_names
 from ganwatch.diagnose import History, Verdict, diagnose, found_kinds, steady_verdict
 from ganwatch.metrics.bands import Bands
 from ganwatch.monitor.measure import Measurement, png_to_array, sample_picture
+from ganwatch.monitor.stopping import stop_rule
 from ganwatch.monitor.values import check_scalar, finite, to_float
 from ganwatch.store import RunStore
 from ganwatch.store.lock import RunLock
@@ -57,7 +57,7 @@ class Monitor:
         from ganwatch.monitor.distributed import FollowerMonitor, rank
 
         if rank() != 0:
-            return FollowerMonitor(kwargs.get("stop_on", ()), kwargs.get("stop_confidence", 0.0))
+            return FollowerMonitor(stop_rule(**kwargs))
         return super().__new__(cls)
 
     def __init__(
@@ -73,6 +73,7 @@ class Monitor:
         epoch: int = 0,
         stop_on: Iterable[str] = (),
         stop_confidence: float = 0.0,
+        stop_min_epochs: int = 1,
         eval_every: int = 1,
         ndb_every: int = 5,
         eval_samples: int | None = None,
@@ -88,7 +89,8 @@ class Monitor:
         with it, that existing run is resumed at ``step``/``epoch`` (a ``resumed`` event).
         ``stop_on``: verdict kinds that set ``should_stop``, when said with at least
         ``stop_confidence`` (0: any; a confidence is capped by the verdict's track record, see
-        ``ganwatch.diagnose.confidence``). ``on_verdict(new, previous)`` is
+        ``ganwatch.diagnose.confidence``) from epoch ``stop_min_epochs`` on
+        (``monitor.stopping.StopRule``). ``on_verdict(new, previous)`` is
         called when the reported verdict changes (see ``ganwatch.diagnose.steady_verdict``).
 
         Any images work: (N, C, H, W), (N, H, W, C) or (N, H, W), 1 to 4 channels, 8 to 256
@@ -98,17 +100,7 @@ class Monitor:
         probabilities) give class coverage and class KL for data ganwatch has no classifier
         of its own for.
         """
-        self.stop_on = tuple(stop_on)
-        unknown = sorted(set(self.stop_on) - set(FAILURE_KINDS))
-        if unknown:
-            raise ValueError(
-                f"--stop-on: unknown verdicts {unknown}; expected any of {', '.join(FAILURE_KINDS)}"
-            )
-        if not 0 <= stop_confidence <= 1:
-            raise ValueError(
-                f"--stop-confidence: expected a confidence in [0, 1], got {stop_confidence!r}"
-            )
-        self.stop_confidence = stop_confidence
+        self.stop_rule = stop_rule(stop_on, stop_confidence, stop_min_epochs)
         if eval_every < 1 or ndb_every < 1:
             raise ValueError("eval_every and ndb_every must be >= 1")
         self._owns_store = not isinstance(store, RunStore)
@@ -328,7 +320,7 @@ class Monitor:
         if changed and self.on_verdict is not None:
             self.on_verdict(verdict, previous)
         self.verdict = verdict
-        if verdict.stops(self.stop_on, self.stop_confidence):
+        if self.stop_rule.stops(verdict):
             self.should_stop = True
         return verdict
 

@@ -62,9 +62,8 @@ def stop_trial(rule: StopRule, result: Mapping[str, Any]) -> bool:
     """The trial's verdict is a failure the rule names, confirmed (the Monitor reports a
     verdict only once it holds), said with at least ``min_confidence``, after ``min_epochs``
     epochs."""
-    named = result.get("verdict") in rule.verdicts
-    sure = float(result.get("confidence", 0.0)) >= rule.min_confidence
-    return named and sure and int(result.get("epoch", 0)) >= rule.min_epochs
+    epoch, confidence = int(result.get("epoch", 0)), float(result.get("confidence", 0.0))
+    return rule.stops_at(str(result.get("verdict")), confidence, epoch)
 
 
 # -- the trial (runs in a Ray worker) -----------------------------------------------------

@@ -325,7 +325,8 @@ def run_sweep(
     if sweep.stop is not None and engine != "ray":
         raise ConfigError(
             f"{sweep.path}: stop: applies to Ray Tune trials (--engine ray); in a local sweep put "
-            f"stop_on: {','.join(sweep.stop.verdicts)} in base to stop each run on its verdict"
+            f"stop_on: {','.join(sweep.stop.verdicts)} (and stop_min_epochs: "
+            f"{sweep.stop.min_epochs}) in base to stop each run on its verdict"
         )
     if engine == "ray" and jobs > 1:
         raise ConfigError(

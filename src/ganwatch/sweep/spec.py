@@ -16,23 +16,13 @@ from typing import Any
 
 from ganwatch.catalog.verdicts import FAILURE_KINDS
 from ganwatch.config import FIELD_NAMES, ConfigError, TrainConfig, build_config, stop_verdicts
+from ganwatch.monitor.stopping import StopRule
 
 SWEEP_KEYS = ("name", "base", "grid", "stop", "resources")
 STOP_KEYS = ("verdicts", "min_epochs", "min_confidence")  # not "on": YAML reads a bare on as true
 RESOURCE_KEYS = ("cpu", "gpu")
 #: What a Ray trial reserves unless the sweep file says otherwise.
 DEFAULT_RESOURCES = {"cpu": 1.0, "gpu": 0.0}
-
-
-@dataclass(frozen=True)
-class StopRule:
-    """``stop:`` in a sweep file: end a trial whose verdict is one of ``verdicts``, said with
-    at least ``min_confidence``, once it has trained ``min_epochs`` epochs (the Ray engine's
-    stop rule; a local sweep uses ``stop_on`` and ``stop_confidence``)."""
-
-    verdicts: tuple[str, ...]
-    min_epochs: int
-    min_confidence: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -191,7 +181,8 @@ def _cells(path: Path, name: str, base: dict[str, Any], grid: dict[str, list[Any
 
 def _check_stop(path: Path, data: Any) -> StopRule | None:
     """``stop: {verdicts: [mode_collapse, ...], min_epochs: 2, min_confidence: 0}``; verdicts
-    may be a comma list."""
+    may be a comma list. The rule the Ray engine applies to each trial (a local sweep puts
+    ``stop_on``, ``stop_confidence`` and ``stop_min_epochs`` in ``base`` instead)."""
     if data is None:
         return None
     if not isinstance(data, dict) or set(map(str, data)) - set(STOP_KEYS):

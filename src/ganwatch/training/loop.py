@@ -281,6 +281,7 @@ def run_training(
         epoch=state.epoch,
         stop_on=stop_verdicts(config.stop_on),
         stop_confidence=config.stop_confidence,
+        stop_min_epochs=config.stop_min_epochs,
         eval_every=config.eval_every,
         ndb_every=config.ndb_every,
         data_dir=config.data_dir,

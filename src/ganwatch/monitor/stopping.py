@@ -1,0 +1,66 @@
+"""When a run stops on its verdict: one rule for the Monitor, the trainer, torchrun's other
+ranks and a Ray sweep's trials, checked once.
+
+A reported verdict (never an unconfirmed one, see ``diagnose.steady_verdict``) stops a run
+when its kind is named, it is said with at least ``min_confidence`` (a confidence is capped
+by the verdict's track record), and the run has trained at least ``min_epochs`` epochs: a
+healthy GAN's first epochs are far from the data too, so a grace period lets it learn
+before its verdict can end it (Ray Tune's schedulers call this a grace period).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ganwatch.catalog import FAILURE_KINDS
+from ganwatch.diagnose import Verdict
+
+
+@dataclass(frozen=True)
+class StopRule:
+    """Stop on a reported verdict of ``verdicts``, said with at least ``min_confidence``,
+    from epoch ``min_epochs`` on. Bad values raise ValueError naming the train flag."""
+
+    verdicts: tuple[str, ...] = ()
+    min_epochs: int = 1
+    min_confidence: float = 0.0
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.verdicts) - set(FAILURE_KINDS))
+        if unknown:
+            raise ValueError(
+                f"--stop-on: unknown verdicts {unknown}; expected any of {', '.join(FAILURE_KINDS)}"
+            )
+        if not 0 <= self.min_confidence <= 1:
+            raise ValueError(
+                f"--stop-confidence: expected a confidence in [0, 1], got {self.min_confidence!r}"
+            )
+        if isinstance(self.min_epochs, bool) or not isinstance(self.min_epochs, int):
+            raise ValueError(f"--stop-min-epochs: expected an integer, got {self.min_epochs!r}")
+        if self.min_epochs < 1:
+            raise ValueError(f"--stop-min-epochs: expected an integer >= 1, got {self.min_epochs}")
+
+    def stops(self, verdict: Verdict | None) -> bool:
+        """Whether a run stops on this reported verdict (None: no verdict yet)."""
+        return verdict is not None and self.stops_at(
+            verdict.kind, verdict.confidence, verdict.epoch
+        )
+
+    def stops_at(self, kind: str, confidence: float, epoch: int) -> bool:
+        """The rule on a verdict's kind, confidence and epoch (as a Ray trial reports them)."""
+        return (
+            kind in self.verdicts and confidence >= self.min_confidence and epoch >= self.min_epochs
+        )
+
+
+def stop_rule(
+    stop_on: Iterable[str] = (),
+    stop_confidence: float = 0.0,
+    stop_min_epochs: int = 1,
+    **_monitor_options: Any,
+) -> StopRule:
+    """The rule from a Monitor's keyword arguments (``ganwatch train``'s ``--stop-on``,
+    ``--stop-confidence`` and ``--stop-min-epochs``); its other options are not the rule's."""
+    return StopRule(tuple(stop_on), stop_min_epochs, stop_confidence)
