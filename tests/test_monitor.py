@@ -12,8 +12,8 @@ import ganwatch
 from article_reference import ArticleDiscriminator, ArticleGenerator
 from ganwatch.data import load_dataset
 from ganwatch.diagnose import Verdict
+from ganwatch.diagnose.stopping import StopRule, stop_rule
 from ganwatch.monitor import Monitor
-from ganwatch.monitor.stopping import StopRule, stop_rule
 from ganwatch.store import RunStore
 
 
@@ -298,13 +298,15 @@ def test_a_follower_rank_stops_by_the_same_rule(monkeypatch):
 
     collapse = Verdict("mode_collapse", 3, 30, 10, 0.43)
     monkeypatch.setattr(distributed, "shared_verdict", lambda verdict: collapse)
-    on_collapse = StopRule(("mode_collapse",))
+    on_collapse = StopRule(verdicts=("mode_collapse",))
     assert distributed.FollowerMonitor(on_collapse).end_epoch() is collapse
     follower = distributed.FollowerMonitor(on_collapse)
     follower.end_epoch()
     assert follower.should_stop
-    for unsure in (StopRule(("mode_collapse",), 1, 0.5), StopRule(("mode_collapse",), 4)):
-        follower = distributed.FollowerMonitor(unsure)
+    unsure = StopRule(verdicts=("mode_collapse",), min_confidence=0.5)
+    early = StopRule(verdicts=("mode_collapse",), min_epochs=4)
+    for rule in (unsure, early):
+        follower = distributed.FollowerMonitor(rule)
         follower.end_epoch()
         assert not follower.should_stop
     default = distributed.FollowerMonitor()
@@ -314,16 +316,17 @@ def test_a_follower_rank_stops_by_the_same_rule(monkeypatch):
 
 def test_the_stop_rule_names_kinds_a_confidence_and_a_first_epoch() -> None:
     collapse = Verdict("mode_collapse", 3, 30, 10, 0.43)
-    assert StopRule(("mode_collapse", "divergence")).stops(collapse)
-    assert StopRule(("mode_collapse",), 3, 0.43).stops(collapse)
-    assert not StopRule(("mode_collapse",), 1, 0.5).stops(collapse)
-    assert not StopRule(("mode_collapse",), 4).stops(collapse)  # still in its grace period
-    assert not StopRule(("convergence_failure",)).stops(collapse)
-    assert not StopRule(("mode_collapse",)).stops(None)
-    assert StopRule(("divergence",), 1, 1.0).stops(Verdict("divergence", 3, 30, 25, 1.0))
-    assert stop_rule(stop_on=["divergence"], stop_min_epochs=2, eval_every=3) == StopRule(
-        ("divergence",), 2
-    )
+    assert StopRule(verdicts=("mode_collapse", "divergence")).stops(collapse)
+    assert StopRule(verdicts=("mode_collapse",), min_epochs=3, min_confidence=0.43).stops(collapse)
+    assert not StopRule(verdicts=("mode_collapse",), min_confidence=0.5).stops(collapse)
+    assert not StopRule(verdicts=("mode_collapse",), min_epochs=4).stops(collapse)  # grace
+    assert not StopRule(verdicts=("convergence_failure",)).stops(collapse)
+    assert not StopRule(verdicts=("mode_collapse",)).stops(None)
+    divergence = Verdict("divergence", 3, 30, 25, 1.0)
+    assert StopRule(verdicts=("divergence",), min_confidence=1.0).stops(divergence)
+    rule = stop_rule(stop_on=["divergence"], stop_min_epochs=np.int64(2), eval_every=3)
+    assert rule == StopRule(verdicts=("divergence",), min_epochs=2)
+    assert type(rule.min_epochs) is int
     for bad, flag in (
         ({"stop_on": ["sad"]}, "--stop-on"),
         ({"stop_confidence": 1.5}, "--stop-confidence"),

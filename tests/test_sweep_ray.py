@@ -131,7 +131,8 @@ def test_a_rerun_trains_nothing_and_the_summary_reads_the_store(swept, capsys):
 def test_a_stop_rule_needs_the_ray_engine(swept, tmp_path, capsys):
     path, _, _, _ = swept
     assert main(["sweep", str(path), "--store", str(tmp_path / "s")]) == 2
-    assert "stop_on" in capsys.readouterr().err  # says what a local sweep uses instead
+    err = capsys.readouterr().err  # says what a local sweep uses instead
+    assert "stop_on" in err and "stop_min_epochs" in err
 
 
 @pytest.mark.parametrize(

@@ -321,6 +321,12 @@ def test_one_decisive_signal_is_enough_at_the_first_evaluation() -> None:
     skewed = {**REAL, "metric/class_kl": 1.2, **HEALTHY_LOSSES}
     assert detect_mode_collapse(history(skewed)).confidence == 0.5
     assert diagnose(history(skewed)).kind == "warming_up"
+    # Three clear signs add up past 0.8 (1 - 0.5^3) without a decisive one: they wait too.
+    three = {**skewed, "metric/ndb_k": 0.6, "metric/diversity": 0.2}
+    finding = detect_mode_collapse(history(three))
+    assert finding.confidence == 0.875 and finding.strongest == 0.5
+    assert diagnose(history(three)).kind == "warming_up"
+    assert diagnose(history(three, three)).kind == "mode_collapse"
     # the rule is the threshold: at the old 0.9 the scattered samples wait too
     assert diagnose(history(scattered), Thresholds(decisive_confidence=0.9)).kind == "warming_up"
 

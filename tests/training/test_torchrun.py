@@ -31,7 +31,8 @@ STEPS_PER_EPOCH = 8
 def _ganwatch(store, *args: str, ranks: int, code: int = 0) -> subprocess.CompletedProcess:
     launcher = ["-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={ranks}"]
     command = [sys.executable, *(launcher if ranks > 1 else []), "-m", "ganwatch", *args]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    # faulthandler: a rank that aborts prints where each of its threads was
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONFAULTHANDLER": "1"}
     done = subprocess.run(
         [*command, "--store", str(store)], capture_output=True, text=True, env=env, timeout=300
     )

@@ -40,7 +40,18 @@ def merge_findings(a: Finding | None, b: Finding | None) -> Finding | None:
         return a or b
     confidence = 1.0 - (1.0 - a.confidence) * (1.0 - b.confidence)
     since = min(a.since_index, b.since_index)
-    return Finding(a.kind, since, confidence, a.evidence + b.evidence, a.tags | b.tags)
+    strongest = max(a.strongest, b.strongest)
+    return Finding(a.kind, since, confidence, a.evidence + b.evidence, a.tags | b.tags, strongest)
+
+
+def decisive(finding: Finding, t: Thresholds) -> bool:
+    """Whether a failure may be reported before ``min_epochs`` epochs: one of its signals is
+    decisive (``weight_strong``) and together they reach ``decisive_confidence``. Clear signs
+    alone (a skewed class histogram, a high NDB/K, low diversity: three views of one noisy
+    early epoch) add up past 0.8 without one, and wait. Rounded as the confidence is
+    reported, so 1 - (1 - 0.8) passes 0.8 whatever the floats do."""
+    strong = round(finding.strongest, 4) >= round(t.weight_strong, 4)
+    return strong and round(finding.confidence, 4) >= round(t.decisive_confidence, 4)
 
 
 def _failures(h: History, t: Thresholds) -> list[Finding]:
@@ -52,7 +63,7 @@ def _failures(h: History, t: Thresholds) -> list[Finding]:
     convergence = merge_findings(detect_convergence_failure(h, t), detect_high_lr_signature(h, t))
     found = [f for f in (convergence, detect_mode_collapse(h, t)) if f is not None]
     if len(h) < t.min_epochs:
-        found = [f for f in found if f.confidence >= t.decisive_confidence]
+        found = [f for f in found if decisive(f, t)]
     return sorted(
         found,
         key=lambda f: (

@@ -27,6 +27,7 @@ class Finding:
     confidence: float
     evidence: list[Evidence]
     tags: frozenset[str] = field(default_factory=frozenset)  # which signals held (for remedies)
+    strongest: float = 1.0  # the weight of its strongest signal (is one of them decisive?)
 
 
 @dataclass(frozen=True)
@@ -149,4 +150,5 @@ def combine(kind: str, hits: list[Hit | None]) -> Finding | None:
     confidence = 1.0 - float(np.prod([1.0 - x.weight for x in held]))
     evidence = [e for x in primary + [x for x in held if x.supporting] for e in x.evidence]
     since = min(x.since for x in primary)
-    return Finding(kind, since, confidence, evidence, frozenset(x.tag for x in held))
+    strongest = max(x.weight for x in primary)
+    return Finding(kind, since, confidence, evidence, frozenset(x.tag for x in held), strongest)

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ganwatch.diagnose.stopping import StopRule
 from ganwatch.diagnose.verdict import Verdict
-from ganwatch.monitor.stopping import StopRule
 
 
 def _initialized() -> bool:

@@ -36,9 +36,9 @@ import torch
 
 from ganwatch.catalog.keys import step_key_names
 from ganwatch.diagnose import History, Verdict, diagnose, found_kinds, steady_verdict
+from ganwatch.diagnose.stopping import stop_rule
 from ganwatch.metrics.bands import Bands
 from ganwatch.monitor.measure import Measurement, png_to_array, sample_picture
-from ganwatch.monitor.stopping import stop_rule
 from ganwatch.monitor.values import check_scalar, finite, to_float
 from ganwatch.store import RunStore
 from ganwatch.store.lock import RunLock
@@ -90,7 +90,7 @@ class Monitor:
         ``stop_on``: verdict kinds that set ``should_stop``, when said with at least
         ``stop_confidence`` (0: any; a confidence is capped by the verdict's track record, see
         ``ganwatch.diagnose.confidence``) from epoch ``stop_min_epochs`` on
-        (``monitor.stopping.StopRule``). ``on_verdict(new, previous)`` is
+        (``diagnose.stopping.StopRule``). ``on_verdict(new, previous)`` is
         called when the reported verdict changes (see ``ganwatch.diagnose.steady_verdict``).
 
         Any images work: (N, C, H, W), (N, H, W, C) or (N, H, W), 1 to 4 channels, 8 to 256

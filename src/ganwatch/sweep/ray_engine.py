@@ -28,12 +28,13 @@ from pathlib import Path
 from typing import Any
 
 from ganwatch.config import ConfigError
+from ganwatch.diagnose.stopping import StopRule
 from ganwatch.store import RunStore
 from ganwatch.store.lock import RunLock
 from ganwatch.sweep import mirror
 from ganwatch.sweep.plan import RESUME, Planned
 from ganwatch.sweep.runner import Outcome, SweepInterrupted, lock_path, outcome_line, stored_verdict
-from ganwatch.sweep.spec import StopRule, Sweep
+from ganwatch.sweep.spec import Sweep
 
 DRAIN_TIMEOUT_S = 0.2
 #: Name prefix of a trial's private store in its worker's temporary folder.

@@ -323,10 +323,13 @@ def run_sweep(
     if engine not in ENGINES:
         raise ConfigError(f"--engine: expected one of {', '.join(ENGINES)}, got {engine!r}")
     if sweep.stop is not None and engine != "ray":
+        rule = sweep.stop
+        keys = f"stop_on: {','.join(rule.verdicts)}, stop_min_epochs: {rule.min_epochs}"
+        if rule.min_confidence > 0:
+            keys += f", stop_confidence: {rule.min_confidence}"
         raise ConfigError(
             f"{sweep.path}: stop: applies to Ray Tune trials (--engine ray); in a local sweep put "
-            f"stop_on: {','.join(sweep.stop.verdicts)} (and stop_min_epochs: "
-            f"{sweep.stop.min_epochs}) in base to stop each run on its verdict"
+            f"{keys} in base to stop each run on its verdict"
         )
     if engine == "ray" and jobs > 1:
         raise ConfigError(

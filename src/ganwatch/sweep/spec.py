@@ -16,7 +16,7 @@ from typing import Any
 
 from ganwatch.catalog.verdicts import FAILURE_KINDS
 from ganwatch.config import FIELD_NAMES, ConfigError, TrainConfig, build_config, stop_verdicts
-from ganwatch.monitor.stopping import StopRule
+from ganwatch.diagnose.stopping import StopRule
 
 SWEEP_KEYS = ("name", "base", "grid", "stop", "resources")
 STOP_KEYS = ("verdicts", "min_epochs", "min_confidence")  # not "on": YAML reads a bare on as true
@@ -204,7 +204,7 @@ def _check_stop(path: Path, data: Any) -> StopRule | None:
     if not number or not 0 <= confidence <= 1:
         expected = f"expected a confidence in [0, 1], got {confidence!r}"
         raise _fail(path, "stop.min_confidence", expected)
-    return StopRule(tuple(kinds), min_epochs, float(confidence))
+    return StopRule(verdicts=tuple(kinds), min_epochs=min_epochs, min_confidence=float(confidence))
 
 
 def _check_resources(path: Path, data: Any) -> dict[str, float]:

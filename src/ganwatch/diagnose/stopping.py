@@ -10,15 +10,16 @@ before its verdict can end it (Ray Tune's schedulers call this a grace period).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from ganwatch.catalog import FAILURE_KINDS
-from ganwatch.diagnose import Verdict
+from ganwatch.diagnose.verdict import Verdict
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StopRule:
     """Stop on a reported verdict of ``verdicts``, said with at least ``min_confidence``,
     from epoch ``min_epochs`` on. Bad values raise ValueError naming the train flag."""
@@ -37,10 +38,15 @@ class StopRule:
             raise ValueError(
                 f"--stop-confidence: expected a confidence in [0, 1], got {self.min_confidence!r}"
             )
-        if isinstance(self.min_epochs, bool) or not isinstance(self.min_epochs, int):
-            raise ValueError(f"--stop-min-epochs: expected an integer, got {self.min_epochs!r}")
-        if self.min_epochs < 1:
-            raise ValueError(f"--stop-min-epochs: expected an integer >= 1, got {self.min_epochs}")
+        try:  # any integer (numpy's too), not a bool or a float
+            epochs = operator.index(self.min_epochs)
+        except TypeError:
+            epochs = None
+        if epochs is None or isinstance(self.min_epochs, bool) or epochs < 1:
+            raise ValueError(
+                f"--stop-min-epochs: expected an integer >= 1, got {self.min_epochs!r}"
+            )
+        object.__setattr__(self, "min_epochs", epochs)
 
     def stops(self, verdict: Verdict | None) -> bool:
         """Whether a run stops on this reported verdict (None: no verdict yet)."""
@@ -63,4 +69,6 @@ def stop_rule(
 ) -> StopRule:
     """The rule from a Monitor's keyword arguments (``ganwatch train``'s ``--stop-on``,
     ``--stop-confidence`` and ``--stop-min-epochs``); its other options are not the rule's."""
-    return StopRule(tuple(stop_on), stop_min_epochs, stop_confidence)
+    return StopRule(
+        verdicts=tuple(stop_on), min_epochs=stop_min_epochs, min_confidence=stop_confidence
+    )
