@@ -32,7 +32,7 @@ class Thresholds:
     # When a verdict may be given at all.
     min_epochs: int = _t(2, "epochs needed before healthy, or any failure short of decisive")
     decisive_confidence: float = _t(
-        0.8, "confidence that lets a failure be called earlier (one decisive signal)"
+        0.8, "before min_epochs: a failure needs this confidence and a decisive signal"
     )
     sustain_epochs: int = _t(2, "consecutive epochs a loss-only failure signal must hold")
     verdict_hold: int = _t(
