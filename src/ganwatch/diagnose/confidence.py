@@ -4,14 +4,15 @@ The detectors' own number (`Finding.confidence`, 1 - prod(1 - weight) over the s
 hold) ranks findings and decides when an early failure is decisive, but it is not a
 probability: its signals are not independent. Few classes, a skewed class histogram, low
 coverage and a high NDB/K are four views of one observation, so they added up to 0.95-0.98
-on MNIST collapse verdicts that the verdict corpus's judge agreed with only 32 times in 75 on
-its calibration half (most of the others were noisy early epochs it called a convergence
-failure; pixel realism now calls most of those one too, and of the 33 collapse verdicts
-left 12 are right). A wrong verdict said with high confidence sends people to the wrong fix, so the
-reported confidence is capped by the verdict's *track record*: the share of verdicts of its
-kind, on data of its family, that the judge agreed with on the calibration half of the
-corpus. ``ganwatch validate calibrate`` measures it and writes ``track_record.json`` beside
-this module; docs/diagnosis.md shows how the same shares hold on the held-out half.
+on MNIST collapse verdicts that the verdict corpus's judge agreed with only 32 times in 75
+on its calibration half (most of the others were noisy early epochs it called a convergence
+failure; pixel realism now calls most of those one too, and about a third of the collapse
+verdicts left are right: ``track_record.json`` has the current counts). A wrong verdict said
+with high confidence sends people to the wrong fix, so the reported confidence is capped by
+the verdict's *track record*: the share of verdicts of its kind, on data of its family, that
+the judge agreed with on the calibration half of the corpus. ``ganwatch validate calibrate``
+measures it and writes ``track_record.json`` beside this module; docs/diagnosis.md shows how
+the same shares hold on the held-out half.
 
 Families: ``points`` (2-D mixtures: mode counts are recorded), ``images`` (any image metric
 is recorded; measured on MNIST, the best estimate there is for other pictures) and
