@@ -124,3 +124,22 @@ def test_every_rank_stops_on_rank_zeros_verdict(tmp_path):
         assert run.status == "stopped"
         epochs = [row["epoch"] for row in opened.epoch_metrics(run.id)]
         assert epochs == [1, 2, 3]
+
+
+def test_a_rank_leaves_with_its_code_and_its_output_written():
+    """exit_rank: one process gets its code back; a rank of a job ganwatch joined leaves at
+    once (os._exit skips the finalisation where gloo was seen to abort finished ranks) with
+    that code, and what it printed still reaches the pipe (os._exit alone would drop it)."""
+    from ganwatch.training.distributed import Shards, exit_rank
+
+    assert exit_rank(3, Shards()) == 3  # a single process: the CLI returns it as usual
+    script = (
+        "import sys; from ganwatch.training.distributed import Shards, exit_rank\n"
+        "print('recorded', end=''); sys.stderr.write('said')\n"
+        "exit_rank(3, Shards(1, 2)); print('not reached')\n"
+    )
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # as in a pipe
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=buffered
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (3, "recorded", "said")

@@ -129,25 +129,25 @@ def _leader_store(path: str | None, shards: Any) -> contextlib.AbstractContextMa
 def cmd_train(args: argparse.Namespace) -> int:
     """Under torchrun every rank trains; rank 0 alone opens the store and says where it is."""
     from ganwatch.training import train
-    from ganwatch.training.distributed import process_group
+    from ganwatch.training.distributed import exit_rank, process_group
 
     config = _config_of(args)
     with process_group(config.device) as shards, _leader_store(args.store, shards) as store:
         result = train(config, store, name=args.name, quiet=args.quiet)
         if store is not None:
             print(_finished_message(result, store))
-    return _exit_code(result.status)
+    return exit_rank(_exit_code(result.status), shards)
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
     from ganwatch.training import resume
-    from ganwatch.training.distributed import process_group
+    from ganwatch.training.distributed import exit_rank, process_group
 
     with process_group() as shards, _leader_store(args.store, shards) as store:
         result = resume(store, args.run, epochs=args.epochs, quiet=args.quiet)
         if store is not None:
             print(_finished_message(result, store))
-    return _exit_code(result.status)
+    return exit_rank(_exit_code(result.status), shards)
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
