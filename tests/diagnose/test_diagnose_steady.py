@@ -15,6 +15,7 @@ from ganwatch.diagnose import (
     reported_kinds,
     steady_verdict,
 )
+from ganwatch.diagnose.confidence import TRACK_RECORD_EVIDENCE
 from ganwatch.diagnose.steady import streak
 
 MC, CF, OK, WU, DIV = "mode_collapse", "convergence_failure", "healthy", "warming_up", "divergence"
@@ -81,6 +82,17 @@ def test_warming_up_after_a_verdict_needs_n_evaluations_too() -> None:
     assert reported_kinds([WU, CF, WU, CF, WU, WU]) == [WU, CF, CF, CF, CF, WU]
 
 
+def test_a_held_verdicts_track_record_is_not_dated_as_a_measurement() -> None:
+    capped = raw(MC, 2, note="two classes")
+    record = Evidence(TRACK_RECORD_EVIDENCE, 0.38, 0.9, "<", "right 10 times in 27")
+    capped.evidence.append(record)
+    held = steady_verdict(raw(CF, 3, note="noise"), steady_verdict(capped, None, [MC]), [MC, CF])
+    assert [e.note for e in held.evidence[:2]] == [
+        "two classes (measured at epoch 2)",
+        "right 10 times in 27",
+    ]
+
+
 def test_a_held_verdict_keeps_its_own_and_marks_the_unconfirmed_evidence() -> None:
     first = steady_verdict(raw(MC, 2, since=100, note="two classes"), None, [MC])
     held = steady_verdict(raw(CF, 3, note="noise"), first, [MC, CF])
@@ -88,12 +100,12 @@ def test_a_held_verdict_keeps_its_own_and_marks_the_unconfirmed_evidence() -> No
     assert (held.epoch, held.step, held.since_step) == (3, 300, 100)
     assert held.confidence == first.confidence and held.remedies == first.remedies
     notes = [e.note for e in held.evidence]
-    assert notes[0] == "two classes"
+    assert notes[0] == "two classes (measured at epoch 2)"  # not this epoch's numbers
     assert notes[1] == f"{PENDING_PREFIX}convergence failure, 1 of 2 evaluations) noise"
     # Held again by another kind: the older unconfirmed evidence does not pile up.
     again = steady_verdict(raw(OK, 4, note="fine"), held, [MC, CF, OK])
     assert [e.note for e in again.evidence] == [
-        "two classes",
+        "two classes (measured at epoch 2)",  # dated once, by the evaluation that measured it
         f"{PENDING_PREFIX}healthy, 1 of 2 evaluations) fine",
     ]
     d = again.to_dict()

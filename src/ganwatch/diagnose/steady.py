@@ -12,7 +12,8 @@ exceptions where waiting costs more than it saves:
   delay in detecting a failure is what the monitor exists to keep short.
 
 Nothing is hidden: a held verdict carries the detectors' own kind as `raw_kind`, and its
-evidence lists what they found, marked as not yet confirmed. Everything here is a pure
+evidence lists what they found, marked as not yet confirmed, beside the held kind's own
+evidence, dated to the evaluation that measured it. Everything here is a pure
 function of kinds and Verdicts, so the Monitor, a replay of a stored run and the tests all
 apply the same rule.
 """
@@ -22,9 +23,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from ganwatch.catalog.verdicts import PENDING_PREFIX, pending_note
+from ganwatch.catalog.verdicts import PENDING_PREFIX, measured_note, pending_note
+from ganwatch.diagnose.confidence import TRACK_RECORD_EVIDENCE
 from ganwatch.diagnose.thresholds import DEFAULT, Thresholds
-from ganwatch.diagnose.verdict import Verdict
+from ganwatch.diagnose.verdict import Evidence, Verdict
 
 # Kinds reported as soon as they are found, whatever was reported before.
 IMMEDIATE_KINDS = ("divergence",)
@@ -75,8 +77,9 @@ def steady_verdict(
     `found` ends with `raw.kind`. When the reported kind is `raw`'s, `raw` is reported, its
     `since_step` kept at the earlier of its own and the previous report's when the kind
     continues (since_step says since when the reported kind holds). Otherwise the previous
-    verdict is held: moved to this epoch and step, with `raw_kind` set and `raw`'s evidence
-    appended, each note prefixed "(not yet confirmed: KIND, i of N evaluations)".
+    verdict is held: moved to this epoch and step, with `raw_kind` set, its own evidence
+    dated "(measured at epoch N)" (this epoch's numbers may no longer show it) and `raw`'s
+    evidence appended, each note prefixed "(not yet confirmed: KIND, i of N evaluations)".
     """
     hold = thresholds.verdict_hold
     kind = reported_kind(previous.kind if previous else None, found, hold)
@@ -86,11 +89,20 @@ def steady_verdict(
             since = previous.since_step if since is None else min(since, previous.since_step)
         return replace(raw, since_step=since, raw_kind=None)
     seen = streak(found)
-    kept = [e for e in previous.evidence if not e.note.startswith(PENDING_PREFIX)]
+    own = [e for e in previous.evidence if not e.note.startswith(PENDING_PREFIX)]
+    kept = [_dated(e, previous.epoch) for e in own]
     pending = [replace(e, note=pending_note(raw.kind, seen, hold, e.note)) for e in raw.evidence]
     return replace(
         previous, epoch=raw.epoch, step=raw.step, evidence=kept + pending, raw_kind=raw.kind
     )
+
+
+def _dated(evidence: Evidence, epoch: int) -> Evidence:
+    """A held verdict's own evidence, dated to the evaluation that measured it (a track
+    record is not a measurement of the run and stays as it is)."""
+    if evidence.metric == TRACK_RECORD_EVIDENCE:
+        return evidence
+    return replace(evidence, note=measured_note(evidence.note, epoch))
 
 
 def found_kinds(verdicts: Sequence[Verdict], epochs: Sequence[int]) -> list[str]:
