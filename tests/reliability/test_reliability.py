@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from harness import RING, concurrent_writers, dashboard_load, fuzz, kill_and_resume
+from dashboard_load import dashboard_load
+from harness import RING, concurrent_writers, fuzz, kill_and_resume
 
 from ganwatch.cli import main
 
