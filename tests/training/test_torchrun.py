@@ -143,3 +143,18 @@ def test_a_rank_leaves_with_its_code_and_its_output_written():
         [sys.executable, "-c", script], capture_output=True, text=True, env=buffered
     )
     assert (done.returncode, done.stdout, done.stderr) == (3, "recorded", "said")
+
+
+def test_a_rank_in_a_group_ganwatch_did_not_start_is_left_running(tmp_path):
+    """A user's own job calling the CLI inside its process group: its process is not ours to
+    end (the group is still up after the command, so exit_rank only returns the code)."""
+    import torch.distributed as dist
+
+    from ganwatch.training.distributed import Shards, exit_rank
+
+    rendezvous = f"file://{tmp_path / 'rendezvous'}"
+    dist.init_process_group("gloo", init_method=rendezvous, rank=0, world_size=1)
+    try:
+        assert exit_rank(4, Shards(0, 2)) == 4
+    finally:
+        dist.destroy_process_group()

@@ -117,12 +117,14 @@ def exit_rank(code: int, shards: Shards) -> int:
 
     Why: a rank that ended the usual way, through the interpreter's finalisation, was seen
     to abort there after a complete run (SIGABRT, "terminate called without an active
-    exception", no Python frame left), so torchrun failed a finished job: 5 of 101 two-rank
-    CPU launches under a concurrent test load, and 0 of 101 leaving this way, interleaved
-    with them. The likely cause is the one pytorch/pytorch#179291 describes: gloo's worker
-    threads still releasing the last collective's tensors, which needs an interpreter they
-    find finalising. Nothing of ganwatch is left to finalise here: the store is closed and
-    the group destroyed before this is called.
+    exception", no Python frame left), even though the group had been destroyed, so
+    torchrun failed a finished job (BENCHMARKS.md, "A finished torchrun job's exit"). A
+    related abort, of processes that exit *without* destroying their group, is described in
+    pytorch/pytorch#179291 (gloo's worker threads releasing tensors while the interpreter
+    finalises; that PR was abandoned). What ``os._exit`` skips: atexit handlers and the
+    finalisation of objects; ganwatch registers none on the train/resume path and has closed
+    its store before this is called, so code added there later must not rely on them. A
+    run that raised leaves through the usual exit (its code is not 0 either way).
     """
     if shards.world == 1 or dist.is_initialized():
         return code
