@@ -214,7 +214,7 @@ def test_verdict_round_trips_through_json() -> None:
         step=2892,
         since_step=1928,
         confidence=0.95,
-        evidence=[Evidence("metric/classes_covered", 2.0, 7.0, "<", "Only 2 of 10 classes.")],
+        evidence=[Evidence("metric/classes_covered", 2.0, 7.0, "<", "Only 2 of 10 classes.", 19)],
         remedies=[Remedy("Use a larger latent space", "--latent-dim 128")],
     )
     d = json.loads(json.dumps(verdict.to_dict()))
@@ -235,8 +235,14 @@ def test_verdict_round_trips_through_json() -> None:
         "threshold": 7.0,
         "op": "<",
         "note": "Only 2 of 10 classes.",
+        "epoch": 19,
     }
     assert Verdict.from_dict(d) == verdict
+    stored_before_epochs = {
+        **d,
+        "evidence": [{k: v for k, v in d["evidence"][0].items() if k != "epoch"}],
+    }
+    assert Verdict.from_dict(stored_before_epochs).evidence[0].epoch is None
     unknown = Verdict("warming_up", 1, 10, None, 0.0)
     assert Verdict.from_dict(unknown.to_dict()) == unknown
     held = Verdict("mode_collapse", 13, 3133, 1928, 0.95, raw_kind="convergence_failure")

@@ -23,7 +23,7 @@ MC, CF, OK, WU, DIV = "mode_collapse", "convergence_failure", "healthy", "warmin
 
 def raw(kind: str, epoch: int, since: int | None = None, note: str = "") -> Verdict:
     """A per-evaluation verdict as `diagnose` gives it, 100 steps an epoch."""
-    evidence = [Evidence(f"metric/{kind}", float(epoch), 0.0, ">", note or kind)]
+    evidence = [Evidence(f"metric/{kind}", float(epoch), 0.0, ">", note or kind, epoch)]
     since_step = None if kind == WU else (since if since is not None else 100 * epoch)
     return Verdict(kind, epoch, 100 * epoch, since_step, 0.8, evidence)
 
@@ -82,15 +82,20 @@ def test_warming_up_after_a_verdict_needs_n_evaluations_too() -> None:
     assert reported_kinds([WU, CF, WU, CF, WU, WU]) == [WU, CF, CF, CF, CF, WU]
 
 
-def test_a_held_verdicts_track_record_is_not_dated_as_a_measurement() -> None:
-    capped = raw(MC, 2, note="two classes")
+def test_numbers_measured_before_the_verdicts_epoch_say_when() -> None:
+    """NDB is measured every few evaluations, so a verdict can rest on an older number: it is
+    dated, this epoch's are not, and a track record (no epoch: not a measurement) is not."""
+    verdict = raw(MC, 19, note="two classes")
+    ndb = Evidence("metric/ndb_k", 0.74, 0.26, ">", "bins differ", epoch=16)
     record = Evidence(TRACK_RECORD_EVIDENCE, 0.38, 0.9, "<", "right 10 times in 27")
-    capped.evidence.append(record)
-    held = steady_verdict(raw(CF, 3, note="noise"), steady_verdict(capped, None, [MC]), [MC, CF])
-    assert [e.note for e in held.evidence[:2]] == [
-        "two classes (measured at epoch 2)",
+    verdict.evidence += [ndb, record]
+    shown = steady_verdict(verdict, None, [MC])
+    assert [e.note for e in shown.evidence] == [
+        "two classes",
+        "bins differ (measured at epoch 16)",
         "right 10 times in 27",
     ]
+    assert shown.to_dict()["evidence"][1]["epoch"] == 16  # stored beside the note
 
 
 def test_a_held_verdict_keeps_its_own_and_marks_the_unconfirmed_evidence() -> None:

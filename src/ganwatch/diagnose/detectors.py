@@ -82,7 +82,7 @@ def detect_divergence(h: History, t: Thresholds = DEFAULT) -> Finding | None:
         if inf.size:
             i = int(inf[0])
             note = f"{key} was infinite in epoch {int(h.epochs[i])}."
-            ev = Evidence(key, float(h.steps[i]), 0.0, ">", note)
+            ev = Evidence(key, float(h.steps[i]), 0.0, ">", note, int(h.epochs[i]))
             return Finding("divergence", i, 1.0, [ev], frozenset({"nonfinite"}))
     return None
 

@@ -83,6 +83,7 @@ def detect_healthy(h: History, t: Thresholds = DEFAULT) -> Finding | None:
                 "<",
                 f"The generator loss stayed within a band over {t.settle_window} epochs "
                 "(its range relative to its mean).",
+                int(h.epochs[i]),
             )
         ],
     )

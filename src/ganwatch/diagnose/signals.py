@@ -112,7 +112,8 @@ def signal(
 
 
 def evidence_at(h: History, key: str, i: int, threshold: float, op: str, note: str) -> Evidence:
-    return Evidence(key, float(h.get(key)[i]), float(threshold), op, note)
+    """``key``'s value at epoch index ``i`` as evidence, dated to that epoch."""
+    return Evidence(key, float(h.get(key)[i]), float(threshold), op, note, int(h.epochs[i]))
 
 
 def crossing(
@@ -136,7 +137,7 @@ def crossing(
     def evidence(i: int) -> list[Evidence]:
         value = float(h.get(key)[i])
         text = note.format(value=value, threshold=float(thr[i]))
-        return [Evidence(key, value, float(thr[i]), op, text)]
+        return [Evidence(key, value, float(thr[i]), op, text, int(h.epochs[i]))]
 
     return signal(cond, tag, weight, evidence, supporting=supporting)
 

@@ -13,7 +13,7 @@ exceptions where waiting costs more than it saves:
 
 Nothing is hidden: a held verdict carries the detectors' own kind as `raw_kind`, and its
 evidence lists what they found, marked as not yet confirmed, beside the held kind's own
-evidence, dated to the evaluation that measured it. Everything here is a pure
+evidence, dated to the evaluation that measured it (`dated`). Everything here is a pure
 function of kinds and Verdicts, so the Monitor, a replay of a stored run and the tests all
 apply the same rule.
 """
@@ -24,9 +24,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from ganwatch.catalog.verdicts import PENDING_PREFIX, measured_note, pending_note
-from ganwatch.diagnose.confidence import TRACK_RECORD_EVIDENCE
 from ganwatch.diagnose.thresholds import DEFAULT, Thresholds
-from ganwatch.diagnose.verdict import Evidence, Verdict
+from ganwatch.diagnose.verdict import Verdict
 
 # Kinds reported as soon as they are found, whatever was reported before.
 IMMEDIATE_KINDS = ("divergence",)
@@ -77,9 +76,9 @@ def steady_verdict(
     `found` ends with `raw.kind`. When the reported kind is `raw`'s, `raw` is reported, its
     `since_step` kept at the earlier of its own and the previous report's when the kind
     continues (since_step says since when the reported kind holds). Otherwise the previous
-    verdict is held: moved to this epoch and step, with `raw_kind` set, its own evidence
-    dated "(measured at epoch N)" (this epoch's numbers may no longer show it) and `raw`'s
-    evidence appended, each note prefixed "(not yet confirmed: KIND, i of N evaluations)".
+    verdict is held: moved to this epoch and step, with `raw_kind` set and `raw`'s evidence
+    appended, each note prefixed "(not yet confirmed: KIND, i of N evaluations)". Either way
+    a number measured before this epoch ends "(measured at epoch N)" (`dated`).
     """
     hold = thresholds.verdict_hold
     kind = reported_kind(previous.kind if previous else None, found, hold)
@@ -87,22 +86,28 @@ def steady_verdict(
         since = raw.since_step
         if previous is not None and previous.kind == kind and previous.since_step is not None:
             since = previous.since_step if since is None else min(since, previous.since_step)
-        return replace(raw, since_step=since, raw_kind=None)
+        return dated(replace(raw, since_step=since, raw_kind=None))
     seen = streak(found)
-    own = [e for e in previous.evidence if not e.note.startswith(PENDING_PREFIX)]
-    kept = [_dated(e, previous.epoch) for e in own]
+    kept = [e for e in previous.evidence if not e.note.startswith(PENDING_PREFIX)]
     pending = [replace(e, note=pending_note(raw.kind, seen, hold, e.note)) for e in raw.evidence]
-    return replace(
-        previous, epoch=raw.epoch, step=raw.step, evidence=kept + pending, raw_kind=raw.kind
+    return dated(
+        replace(
+            previous, epoch=raw.epoch, step=raw.step, evidence=kept + pending, raw_kind=raw.kind
+        )
     )
 
 
-def _dated(evidence: Evidence, epoch: int) -> Evidence:
-    """A held verdict's own evidence, dated to the evaluation that measured it (a track
-    record is not a measurement of the run and stays as it is)."""
-    if evidence.metric == TRACK_RECORD_EVIDENCE:
-        return evidence
-    return replace(evidence, note=measured_note(evidence.note, epoch))
+def dated(verdict: Verdict) -> Verdict:
+    """``verdict`` with each number measured before its epoch saying when: a held verdict's
+    own evidence, and metrics measured on a schedule (NDB every few evaluations, the epochs
+    between two of ``--eval-every``) are older than the epoch the verdict is shown at."""
+    evidence = [
+        replace(e, note=measured_note(e.note, e.epoch))
+        if e.epoch is not None and e.epoch < verdict.epoch
+        else e
+        for e in verdict.evidence
+    ]
+    return replace(verdict, evidence=evidence)
 
 
 def found_kinds(verdicts: Sequence[Verdict], epochs: Sequence[int]) -> list[str]:

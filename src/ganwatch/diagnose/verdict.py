@@ -25,6 +25,10 @@ class Evidence:
     threshold: float
     op: str  # ">" or "<": `value op threshold` is what held
     note: str
+    # The epoch the value was measured at: metrics on a schedule (NDB every few evaluations,
+    # --eval-every) and a held verdict's own evidence are older than the verdict that shows
+    # them. None: not one epoch's measurement (a track record), or stored before it was kept.
+    epoch: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -33,6 +37,7 @@ class Evidence:
             "threshold": float(self.threshold),
             "op": self.op,
             "note": self.note,
+            "epoch": None if self.epoch is None else int(self.epoch),
         }
 
 
