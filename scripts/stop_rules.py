@@ -22,9 +22,7 @@ from ganwatch.diagnose.stopping import StopRule
 from ganwatch.diagnose.thresholds import DEFAULT
 from ganwatch.validation.report import half, replay_runs
 from ganwatch.validation.runner import read_corpus
-
-#: The judge's truths of a run that ended in a failure.
-FAILED_ENDS = ("mode_collapse", "convergence_failure", "mixed_failure", "divergence")
+from ganwatch.validation.score import FAILURE_TRUTHS
 
 
 def stop_table(
@@ -34,7 +32,7 @@ def stop_table(
     replayed = replay_runs(out, half(read_corpus(out), split), DEFAULT)
     ends = [(run.truths.get(vs[-1].epoch), vs) for run, vs in replayed]
     good = [vs for truth, vs in ends if truth is not None and truth.label == "healthy"]
-    failed = [vs for truth, vs in ends if truth is not None and truth.label in FAILED_ENDS]
+    failed = [vs for truth, vs in ends if truth is not None and truth.label in FAILURE_TRUTHS]
     rows = [
         f"{split} half: {len(good)} runs end healthy, {len(failed)} end in a failure "
         f"(--stop-on {','.join(verdicts)})",
