@@ -198,3 +198,25 @@ def test_train_step_equals_the_articles_update_rule():
             assert (a - b).abs().max().item() < 1e-5, name
     moved = (state.generator.fcn[0].weight - initial).abs().max().item()
     assert moved > 3e-4  # three steps really happened
+
+
+@pytest.mark.parametrize("grace", [1, 2])
+def test_a_stop_without_a_grace_period_says_early_failures_often_pass(
+    tmp_path, monkeypatch, capsys, grace
+):
+    """Replayed on the verdict corpus, --stop-on with no grace stopped every run that went on
+    to end healthy: the stop line says so then, and not once a grace period was chosen."""
+    import ganwatch.monitor.monitor as monitor_module
+    from ganwatch.diagnose import Verdict
+
+    def collapse(history, *args, **kwargs):  # a collapse at every epoch
+        epoch, step = int(history.epochs[-1]), int(history.steps[-1])
+        return Verdict("mode_collapse", epoch, step, step, 0.95)
+
+    monkeypatch.setattr(monitor_module, "diagnose", collapse)
+    config = ring_config(epochs=3, metrics=False, stop_on="mode_collapse", stop_min_epochs=grace)
+    with RunStore(tmp_path) as store:
+        assert train(config, store, quiet=True).status == "stopped"
+    line = next(x for x in capsys.readouterr().out.splitlines() if "stopping on" in x)
+    assert line.startswith("run 1: stopping on mode_collapse (--stop-on)")
+    assert ("--stop-min-epochs N waits" in line) == (grace == 1)

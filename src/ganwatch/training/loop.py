@@ -44,7 +44,7 @@ from ganwatch.training.distributed import (
     shared_permutation,
 )
 from ganwatch.training.preview import epoch_preview, evaluation_generator
-from ganwatch.training.progress import Progress, verdict_line
+from ganwatch.training.progress import Progress, stop_line, verdict_line
 from ganwatch.training.state import TrainingState, load_state, new_state, state_dict
 from ganwatch.training.step import train_step
 
@@ -191,8 +191,10 @@ class _Epochs:
         asked = self.on_epoch is not None and bool(self.on_epoch(state))
         self.progress.set(dict(zip(self.keys, rows.mean(axis=0).tolist(), strict=True)))
         if self.monitor.should_stop or asked:
-            why = "--stop-on" if self.monitor.should_stop else "the sweep's stop rule"
-            self.progress.write(f"run {self.monitor.run_id}: stopping on {verdict.kind} ({why})")
+            ours = self.monitor.should_stop
+            why = "--stop-on" if ours else "the sweep's stop rule"
+            grace = self.config.stop_min_epochs if ours else None
+            self.progress.write(stop_line(self.monitor.run_id, verdict.kind, why, grace))
             return "stopped", {"verdict": verdict.kind} if asked else {}
         return None
 

@@ -66,3 +66,16 @@ def verdict_line(run_id: int, new: Verdict, old: Verdict | None) -> str:
             f" [{new.remedies[0].flag}]" if new.remedies[0].flag else ""
         )
     return line
+
+
+def stop_line(run_id: int, kind: str, why: str, grace: int | None = None) -> str:
+    """The line of a run that stops on a verdict. Under ``--stop-on`` with no grace period
+    (``grace`` 1) it says that early failures often pass: replayed on the verdict corpus,
+    that rule stopped every run that would have ended healthy (scripts/stop_rules.py)."""
+    line = f"run {run_id}: stopping on {kind} ({why})"
+    if grace == 1 and kind != "divergence":
+        line += (
+            "; a GAN that goes on to learn often starts like this: --stop-min-epochs N "
+            "waits N epochs (README, 'Choose the grace period')"
+        )
+    return line
