@@ -191,10 +191,9 @@ class _Epochs:
         asked = self.on_epoch is not None and bool(self.on_epoch(state))
         self.progress.set(dict(zip(self.keys, rows.mean(axis=0).tolist(), strict=True)))
         if self.monitor.should_stop or asked:
-            ours = self.monitor.should_stop
-            why = "--stop-on" if ours else "the sweep's stop rule"
-            grace = self.config.stop_min_epochs if ours else None
-            self.progress.write(stop_line(self.monitor.run_id, verdict.kind, why, grace))
+            why = "--stop-on" if self.monitor.should_stop else "the sweep's stop rule"
+            line = stop_line(self.monitor.run_id, verdict.kind, state.epoch, why)
+            self.progress.write(line)
             return "stopped", {"verdict": verdict.kind} if asked else {}
         return None
 

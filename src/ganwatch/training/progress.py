@@ -68,12 +68,18 @@ def verdict_line(run_id: int, new: Verdict, old: Verdict | None) -> str:
     return line
 
 
-def stop_line(run_id: int, kind: str, why: str, grace: int | None = None) -> str:
-    """The line of a run that stops on a verdict. Under ``--stop-on`` with no grace period
-    (``grace`` 1) it says that early failures often pass: replayed on the verdict corpus,
-    that rule stopped every run that would have ended healthy (scripts/stop_rules.py)."""
-    line = f"run {run_id}: stopping on {kind} ({why})"
-    if grace == 1 and kind != "divergence":
+#: Stops before this epoch get the hint below: the grace period that, replayed on the verdict
+#: corpus's held-out half, kept every run that went on to end healthy (scripts/stop_rules.py;
+#: README, "Choose the grace period").
+EARLY_STOP_EPOCHS = 10
+
+
+def stop_line(run_id: int, kind: str, epoch: int, why: str) -> str:
+    """The line of a run that stops on a verdict; an early stop on a failure that can pass
+    says so (on the corpus, stopping on any failure from epoch 1 stopped every run that
+    went on to end healthy), and which flag waits."""
+    line = f"run {run_id}: stopping on {kind} at epoch {epoch} ({why})"
+    if epoch < EARLY_STOP_EPOCHS and kind != "divergence":
         line += (
             "; a GAN that goes on to learn often starts like this: --stop-min-epochs N "
             "waits N epochs (README, 'Choose the grace period')"
