@@ -200,10 +200,12 @@ def test_train_step_equals_the_articles_update_rule():
     assert moved > 3e-4  # three steps really happened
 
 
-@pytest.mark.parametrize("grace", [1, 10])
-def test_an_early_stop_says_early_failures_often_pass(tmp_path, monkeypatch, capsys, grace):
-    """Replayed on the verdict corpus, --stop-on from epoch 1 stopped every run that went on
-    to end healthy: a stop before epoch 10 says so, a later one does not."""
+@pytest.mark.parametrize(("grace", "confidence"), [(1, 0.0), (10, 0.5)])
+def test_a_stop_under_a_weak_rule_says_early_failures_often_pass(
+    tmp_path, monkeypatch, capsys, grace, confidence
+):
+    """Replayed on the verdict corpus, --stop-on with the defaults stopped every run that
+    went on to end healthy and (10, 0.5) none: a stop under a weaker rule says so."""
     import ganwatch.monitor.monitor as monitor_module
     from ganwatch.diagnose import Verdict
 
@@ -212,9 +214,29 @@ def test_an_early_stop_says_early_failures_often_pass(tmp_path, monkeypatch, cap
         return Verdict("mode_collapse", epoch, step, step, 0.95)
 
     monkeypatch.setattr(monitor_module, "diagnose", collapse)
-    config = ring_config(epochs=11, metrics=False, stop_on="mode_collapse", stop_min_epochs=grace)
+    config = ring_config(
+        epochs=11,
+        metrics=False,
+        stop_on="mode_collapse",
+        stop_min_epochs=grace,
+        stop_confidence=confidence,
+    )
     with RunStore(tmp_path) as store:
         assert train(config, store, quiet=True).status == "stopped"
     line = next(x for x in capsys.readouterr().out.splitlines() if "stopping on" in x)
     assert line.startswith(f"run 1: stopping on mode_collapse at epoch {grace} (--stop-on)")
-    assert ("--stop-min-epochs N waits" in line) == (grace < 10)
+    assert ("--stop-min-epochs 10 --stop-confidence 0.5" in line) == (grace == 1)
+
+
+def test_the_stop_line_of_a_divergence_or_a_sweep_has_no_hint() -> None:
+    from ganwatch.diagnose.stopping import StopRule
+    from ganwatch.training.progress import stop_line
+
+    weak = StopRule(verdicts=("divergence", "mode_collapse"))
+    assert (
+        stop_line(3, "divergence", 2, weak)
+        == "run 3: stopping on divergence at epoch 2 (--stop-on)"
+    )
+    assert "--stop-min-epochs" in stop_line(3, "mode_collapse", 2, weak)
+    swept = stop_line(3, "mode_collapse", 2)  # a sweep's own rule: its file names the values
+    assert swept == "run 3: stopping on mode_collapse at epoch 2 (the sweep's stop rule)"

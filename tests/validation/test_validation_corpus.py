@@ -274,8 +274,10 @@ def test_the_track_record_counts_each_verdict_against_its_truth(corpus, tmp_path
 
 
 def test_the_stop_rule_table_replays_each_rule_on_the_corpus(corpus) -> None:
-    """scripts/stop_rules.py: the NaN run diverges at once (confidence 1), so it is stopped
-    from epoch 1; a grace longer than every run stops nothing."""
+    """scripts/stop_rules.py on the tiny corpus, each half: the ring run ends in a failure
+    reported from its first epoch, so from epoch 1 it is stopped there and its 2 later
+    evaluations are saved; the NaN run has one evaluation, so no stop comes before its end;
+    a grace longer than every run stops nothing."""
     import importlib.util
     from pathlib import Path
 
@@ -283,12 +285,11 @@ def test_the_stop_rule_table_replays_each_rule_on_the_corpus(corpus) -> None:
     spec = importlib.util.spec_from_file_location("stop_rules", path)
     stop_rules = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(stop_rules)
-    out, runs = corpus
-    diverged = {r.split for r in runs if r.recipe == "ring-tiny-nan"}
+    out, _ = corpus
+    kinds = ("mode_collapse", "convergence_failure", "divergence")
     for split in (CALIBRATION, HELD_OUT):
-        table = stop_rules.stop_table(out, split, ("divergence",), [(1, 0.0), (99, 0.0)])
-        rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line]
-        assert len(rows) == 3  # the header and one row per rule
-        first, never = rows[1].split(" | "), rows[2].split(" | ")
-        assert first[3].startswith("1 of") == (split in diverged)
-        assert never[2].startswith("0 of") and never[3].startswith("0 of")
+        table = stop_rules.stop_table(out, split, kinds, [(1, 0.0), (99, 0.0)])
+        assert table.splitlines()[-2:] == [
+            "| 1 | 0 | 0 of 0 | 1 of 2 | 2 of 4 |",
+            "| 99 | 0 | 0 of 0 | 0 of 2 | 0 of 4 |",
+        ]

@@ -191,9 +191,8 @@ class _Epochs:
         asked = self.on_epoch is not None and bool(self.on_epoch(state))
         self.progress.set(dict(zip(self.keys, rows.mean(axis=0).tolist(), strict=True)))
         if self.monitor.should_stop or asked:
-            why = "--stop-on" if self.monitor.should_stop else "the sweep's stop rule"
-            line = stop_line(self.monitor.run_id, verdict.kind, state.epoch, why)
-            self.progress.write(line)
+            rule = self.monitor.stop_rule if self.monitor.should_stop else None
+            self.progress.write(stop_line(self.monitor.run_id, verdict.kind, state.epoch, rule))
             return "stopped", {"verdict": verdict.kind} if asked else {}
         return None
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ganwatch.diagnose import Verdict
+    from ganwatch.diagnose.stopping import StopRule
 
 
 class Progress:
@@ -68,20 +69,25 @@ def verdict_line(run_id: int, new: Verdict, old: Verdict | None) -> str:
     return line
 
 
-#: Stops before this epoch get the hint below: the grace period that, replayed on the verdict
-#: corpus's held-out half, kept every run that went on to end healthy (scripts/stop_rules.py;
-#: README, "Choose the grace period").
-EARLY_STOP_EPOCHS = 10
+#: (--stop-min-epochs, --stop-confidence) that, replayed on the verdict corpus, stopped none of
+#: the held-out runs (and 1 of 5 calibration runs) that went on to end healthy; with the
+#: defaults (1, 0) every one was stopped (scripts/stop_rules.py). A weaker rule's stop says so.
+KEPT_HEALTHY_RULE = (10, 0.5)
 
 
-def stop_line(run_id: int, kind: str, epoch: int, why: str) -> str:
-    """The line of a run that stops on a verdict; an early stop on a failure that can pass
-    says so (on the corpus, stopping on any failure from epoch 1 stopped every run that
-    went on to end healthy), and which flag waits."""
-    line = f"run {run_id}: stopping on {kind} at epoch {epoch} ({why})"
-    if epoch < EARLY_STOP_EPOCHS and kind != "divergence":
+def stop_line(run_id: int, kind: str, epoch: int, rule: StopRule | None = None) -> str:
+    """The line of a run that stops on a verdict: by ``--stop-on``'s ``rule``, or by a sweep's
+    stop rule (``rule`` None). A ``--stop-on`` stop on a failure that can pass, under a rule
+    weaker than ``KEPT_HEALTHY_RULE``, says which flags kept the corpus's good runs."""
+    line = f"run {run_id}: stopping on {kind} at epoch {epoch} "
+    if rule is None:
+        return line + "(the sweep's stop rule)"
+    line += "(--stop-on)"
+    grace, confidence = KEPT_HEALTHY_RULE
+    if kind != "divergence" and (rule.min_epochs < grace or rule.min_confidence < confidence):
         line += (
-            "; a GAN that goes on to learn often starts like this: --stop-min-epochs N "
-            "waits N epochs (README, 'Choose the grace period')"
+            "; a GAN that goes on to learn often looks like this early on: on ganwatch's "
+            f"validation corpus --stop-min-epochs {grace} --stop-confidence {confidence} "
+            "stopped none of the runs that ended healthy"
         )
     return line
