@@ -15,7 +15,6 @@ from ganwatch.diagnose import (
     reported_kinds,
     steady_verdict,
 )
-from ganwatch.diagnose.confidence import TRACK_RECORD_EVIDENCE
 from ganwatch.diagnose.steady import streak
 
 MC, CF, OK, WU, DIV = "mode_collapse", "convergence_failure", "healthy", "warming_up", "divergence"
@@ -87,7 +86,7 @@ def test_numbers_measured_before_the_verdicts_epoch_say_when() -> None:
     dated, this epoch's are not, and a track record (no epoch: not a measurement) is not."""
     verdict = raw(MC, 19, note="two classes")
     ndb = Evidence("metric/ndb_k", 0.74, 0.26, ">", "bins differ", epoch=16)
-    record = Evidence(TRACK_RECORD_EVIDENCE, 0.38, 0.9, "<", "right 10 times in 27")
+    record = Evidence("confidence/track_record", 0.38, 0.9, "<", "right 10 times in 27")
     verdict.evidence += [ndb, record]
     shown = steady_verdict(verdict, None, [MC])
     assert [e.note for e in shown.evidence] == [

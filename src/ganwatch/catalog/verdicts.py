@@ -63,14 +63,14 @@ def pending_note(kind: str, seen: int, hold: int, note: str) -> str:
     return f"{PENDING_PREFIX}{kind.replace('_', ' ')}, {seen} of {hold} evaluations) {note}"
 
 
-#: How a held verdict dates the evidence it keeps from the evaluation that found it: its card
-#: is shown at a later epoch, whose own numbers may no longer cross the thresholds.
+#: How a verdict dates a number measured before its own epoch (a held verdict's evidence, NDB
+#: measured every few evaluations): that epoch's numbers may no longer cross the thresholds.
 MEASURED_AT = " (measured at epoch "
 
 
 def measured_note(note: str, epoch: int) -> str:
-    """``note`` dated to the epoch its number was measured at (once: a note already dated by
-    an earlier hold keeps its first date)."""
+    """``note`` dated to the epoch its number was measured at (once: a note a verdict held
+    over several evaluations carries is already dated)."""
     return note if MEASURED_AT in note else f"{note}{MEASURED_AT}{epoch})"
 
 

@@ -50,8 +50,6 @@ IMAGE_KEYS = (
 )
 #: Kinds whose confidence is a matter of record (divergence is certain, warming_up is 0).
 CALIBRATED_KINDS = ("healthy", "mode_collapse", "convergence_failure")
-#: The evidence that says a confidence was capped (a record, not a measurement of the run).
-TRACK_RECORD_EVIDENCE = "confidence/track_record"
 
 
 @dataclass(frozen=True)
@@ -124,7 +122,7 @@ def calibrate(
         f"ganwatch's validation corpus, so this one is said with {found.share:.2f}, not the "
         f"{strength:.2f} its signals add up to."
     )
-    return cap, Evidence(TRACK_RECORD_EVIDENCE, cap, strength, "<", note)
+    return cap, Evidence("confidence/track_record", cap, strength, "<", note)
 
 
 def calibrated(strength: float, kind: str, family: str, record: TrackRecord | None = None) -> float:

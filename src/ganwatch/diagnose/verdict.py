@@ -27,7 +27,8 @@ class Evidence:
     note: str
     # The epoch the value was measured at: metrics on a schedule (NDB every few evaluations,
     # --eval-every) and a held verdict's own evidence are older than the verdict that shows
-    # them. None: not one epoch's measurement (a track record), or stored before it was kept.
+    # them. None: not one epoch's measurement (a track record, the step a loss became NaN),
+    # or stored before it was kept.
     epoch: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
