@@ -88,6 +88,29 @@ def test_sigterm_and_sighup_record_the_run_as_interrupted(tmp_path, sig) -> None
         assert sig.name in event["payload"]["error"]
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_stop_signal_dropped_by_a_finaliser_still_stops_training() -> None:
+    """Python runs a signal handler wherever the main thread is; inside a finaliser its
+    exception is printed and dropped (the run trained on to its end once, exit code 0). The
+    check the loop calls at every step raises it again."""
+    from ganwatch.training.loop import Terminated, signals_interrupt
+
+    class SignalledWhileFinalised:
+        def __del__(self) -> None:
+            os.kill(os.getpid(), signal.SIGTERM)
+            for _ in range(10_000):  # the handler runs here; its exception goes nowhere
+                pass
+
+    with signals_interrupt() as check:
+        check()  # nothing arrived yet
+        SignalledWhileFinalised()  # dropped at once: its __del__ runs
+        reached = True  # so the handler's own exception did not stop this code
+        with pytest.raises(Terminated, match="SIGTERM"):
+            check()
+    assert reached
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler is put back
+
+
 def test_a_killed_run_is_not_listed_as_running_and_resume_is_locked(tmp_path, capsys) -> None:
     child = _train_in_background(tmp_path, epochs=500)
     _wait_for_steps(tmp_path, 16)

@@ -159,6 +159,24 @@ def test_the_verdict_sentence_follows_its_evidence(page: PageWatch, serve, tmp_p
     assert page.errors == []
 
 
+def test_a_held_verdict_says_what_the_latest_evaluation_found(
+    page: PageWatch, serve, tmp_path
+) -> None:
+    with RunStore(tmp_path / "held") as store:
+        run_id = store.create_run("ring", {"dataset": "ring", "epochs": 3})
+        write_epoch(store, run_id, 1, 6, np.random.default_rng(0))
+        store.log_event(run_id, "verdict", {"kind": "healthy", "since_step": 6}, step=6)
+        held = {"kind": "healthy", "raw_kind": "mode_collapse", "since_step": 6}
+        store.log_event(run_id, "verdict", {**held, "confidence": 0.08}, step=12)
+    page.open(f"{serve(tmp_path / 'held')}/runs/{run_id}")
+    pending = page.page.locator("#verdict .verdict-pending").text_content()
+    assert pending.startswith("The latest evaluation says “Mode collapse”")
+    assert "confirmed 2 times" not in page.page.locator("#verdict .verdict-note").text_content()
+    summary = page.page.locator('.timeline li[data-kind="verdict"] summary').last.text_content()
+    assert "8% confident · latest evaluation: “Mode collapse”, not yet confirmed" in summary
+    assert page.errors == []
+
+
 def test_the_reference_event_summarises_its_bands(page: PageWatch, serve, tmp_path) -> None:
     """The reference's real-data bands are a nested payload: one short line, not raw JSON."""
     with RunStore(tmp_path / "ref") as store:

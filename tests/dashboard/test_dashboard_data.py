@@ -114,6 +114,26 @@ def test_verdict_periods_follow_since_steps_and_merge_repeats() -> None:
     assert periods[-1]["evidence"][0]["metric"] == "metric/ndb_k"
     assert data.current_verdict(events)["kind"] == "mode_collapse"
     assert data.current_verdict(events[:1]) is None
+    assert periods[-1]["pending"] is None
+
+
+def test_a_held_verdict_is_pending_and_no_confirmation() -> None:
+    """A verdict held while the detectors found another kind (``raw_kind``) names that kind
+    and does not count as confirmed; once they find the held kind again, it does."""
+    events = [
+        event("verdict", 10, {"kind": "healthy", "since_step": 10, "confidence": 0.8}),
+        event("verdict", 20, {"kind": "healthy", "raw_kind": "warming_up", "confidence": 0.08}),
+    ]
+    now = data.current_verdict(events)
+    assert (now["kind"], now["pending"], now["count"], now["confidence"]) == (
+        "healthy",
+        "warming_up",
+        1,
+        0.08,
+    )
+    events.append(event("verdict", 30, {"kind": "healthy", "raw_kind": "healthy"}))
+    now = data.current_verdict(events)
+    assert (now["pending"], now["count"]) == (None, 2)
 
 
 def sign(metric: str, op: str, note: str = "") -> dict:

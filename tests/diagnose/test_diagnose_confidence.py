@@ -10,7 +10,9 @@ from ganwatch.diagnose import History, diagnose
 from ganwatch.diagnose.confidence import (
     CALIBRATED_KINDS,
     FAMILIES,
+    HELD,
     TRACK_RECORD,
+    TRACK_RECORD_METRIC,
     Record,
     calibrate,
     calibrated,
@@ -58,11 +60,15 @@ def test_the_shipped_track_record_is_read_and_covers_the_image_and_point_verdict
     assert "ganwatch validate calibrate" in document["made_by"]
     records = shipped_track_record()
     assert records == parse_track_record(document)
-    assert {family for family, _ in records} <= set(FAMILIES)
+    assert {family for family, _ in records} <= {*FAMILIES, HELD}
     assert {kind for _, kind in records} <= set(CALIBRATED_KINDS)
-    for family in ("images", "points"):
+    for family in ("images", "points", HELD):
         for kind in CALIBRATED_KINDS:
             assert records[(family, kind)].total > 0, (family, kind)
+    # why held verdicts have a record of their own: a healthy verdict the detectors no longer
+    # find is right far less often than one they still find, on either family
+    held = records[(HELD, "healthy")].share
+    assert held < 0.5 and held < min(records[(f, "healthy")].share for f in ("images", "points"))
 
 
 def test_a_collapse_reports_its_capped_confidence_and_keeps_its_kind() -> None:
@@ -93,3 +99,20 @@ def test_no_note_when_the_record_does_not_lower_the_confidence() -> None:
     assert calibrate(0.3, "mode_collapse", "images", RECORD)[1] is None
     assert calibrate(0.97, "mode_collapse", "points", RECORD)[1] is None
     assert calibrate(0.97, "mode_collapse", "images", RECORD)[1].value == 0.4
+
+
+def test_a_held_verdict_has_a_record_of_its_own_and_says_so() -> None:
+    record = {(HELD, "healthy"): Record(0, 11), ("points", "healthy"): Record(17, 17)}
+    confidence, note = calibrate(0.67, "healthy", HELD, record)
+    assert confidence == round(1 / 13, 4)
+    assert (note.metric, note.value, note.threshold, note.op) == (
+        TRACK_RECORD_METRIC,
+        confidence,
+        0.67,
+        "<",
+    )
+    assert "held while a newer evaluation found another kind" in note.note
+    assert "right 0 times in 11" in note.note and "0.67 it had when found" in note.note
+    assert note.epoch is None  # a record, not a measurement: never dated
+    # the family's own record is another matter
+    assert calibrated(0.67, "healthy", "points", record) == 0.67

@@ -15,6 +15,7 @@ from ganwatch.diagnose import (
     reported_kinds,
     steady_verdict,
 )
+from ganwatch.diagnose.confidence import HELD, TRACK_RECORD_METRIC, calibrate, shipped_track_record
 from ganwatch.diagnose.steady import streak
 
 MC, CF, OK, WU, DIV = "mode_collapse", "convergence_failure", "healthy", "warming_up", "divergence"
@@ -102,19 +103,53 @@ def test_a_held_verdict_keeps_its_own_and_marks_the_unconfirmed_evidence() -> No
     held = steady_verdict(raw(CF, 3, note="noise"), first, [MC, CF])
     assert (held.kind, held.raw_kind, held.found_kind) == (MC, CF, CF)
     assert (held.epoch, held.step, held.since_step) == (3, 300, 100)
-    assert held.confidence == first.confidence and held.remedies == first.remedies
+    # capped by the held verdicts' record (the shipped one: below this raw 0.8), which says so
+    cap, note = calibrate(first.confidence, MC, HELD)
+    assert note is not None and cap < first.confidence
+    assert held.confidence == cap and held.remedies == first.remedies
     notes = [e.note for e in held.evidence]
     assert notes[0] == "two classes (measured at epoch 2)"  # not this epoch's numbers
-    assert notes[1] == f"{PENDING_PREFIX}convergence failure, 1 of 2 evaluations) noise"
-    # Held again by another kind: the older unconfirmed evidence does not pile up.
+    assert notes[1] == note.note
+    assert notes[2] == f"{PENDING_PREFIX}convergence failure, 1 of 2 evaluations) noise"
+    # Held again by another kind: the older unconfirmed evidence does not pile up, nor the cap.
     again = steady_verdict(raw(OK, 4, note="fine"), held, [MC, CF, OK])
+    assert again.confidence == cap
     assert [e.note for e in again.evidence] == [
         "two classes (measured at epoch 2)",  # dated once, by the evaluation that measured it
+        note.note,
         f"{PENDING_PREFIX}healthy, 1 of 2 evaluations) fine",
     ]
     d = again.to_dict()
     assert (d["kind"], d["raw_kind"]) == (MC, OK)
     assert Verdict.from_dict(d) == again
+
+
+def test_a_held_healthy_verdict_loses_the_confidence_it_had() -> None:
+    """Held against a newer finding, a healthy verdict was never right on the calibration
+    half: the held record replaces the family's note that capped it; once the detectors find
+    it again, it is reported with their confidence."""
+    assert shipped_track_record()[(HELD, OK)].share < 0.5  # the record this rule rests on
+    found = raw(OK, 5, note="fine")
+    family_cap = Evidence(TRACK_RECORD_METRIC, 0.67, 0.8, "<", "points: right 17 in 25")
+    found.evidence.append(family_cap)
+    healthy = steady_verdict(found, None, [OK])
+    held = steady_verdict(raw(MC, 6, note="few modes"), healthy, [OK, MC])
+    assert (held.kind, held.raw_kind) == (OK, MC)
+    assert held.confidence == calibrate(0.8, OK, HELD)[0] < 0.5
+    caps = [e for e in held.evidence if e.metric == TRACK_RECORD_METRIC]
+    assert [e.note for e in caps] == [calibrate(0.8, OK, HELD)[1].note]
+    back = steady_verdict(raw(OK, 7), held, [OK, MC, OK])
+    assert (back.kind, back.raw_kind, back.confidence) == (OK, None, 0.8)
+
+
+def test_a_held_verdict_whose_record_is_higher_keeps_its_confidence_and_note() -> None:
+    first = raw(CF, 2, note="far from the data")
+    first.confidence = 0.5
+    first.evidence.append(Evidence(TRACK_RECORD_METRIC, 0.5, 0.9, "<", "family cap"))
+    assert shipped_track_record()[(HELD, CF)].share > 0.5  # so the held record does not lower it
+    held = steady_verdict(raw(MC, 3), steady_verdict(first, None, [CF]), [CF, MC])
+    assert held.confidence == 0.5
+    assert [e.note for e in held.evidence if e.metric == TRACK_RECORD_METRIC] == ["family cap"]
 
 
 def test_a_continuing_verdict_keeps_its_earliest_since_step() -> None:

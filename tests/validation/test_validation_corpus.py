@@ -9,17 +9,23 @@ import numpy as np
 import pytest
 
 from ganwatch.diagnose import DEFAULT, Verdict
-from ganwatch.diagnose.confidence import CALIBRATED_KINDS, parse_track_record
+from ganwatch.diagnose.confidence import CALIBRATED_KINDS, HELD, parse_track_record
 from ganwatch.diagnose.replay import replay_run
 from ganwatch.store import RunStore
 from ganwatch.validation.command import validate
 from ganwatch.validation.corpus import CALIBRATION, HELD_OUT, RECIPES, Recipe, split_of
-from ganwatch.validation.judge import RIGHT_VERDICTS
+from ganwatch.validation.judge import RIGHT_VERDICTS, Truth
 from ganwatch.validation.rejudge import rejudge_corpus
-from ganwatch.validation.report import replay_runs, report, score_runs, write_into
-from ganwatch.validation.runner import CORPUS_FILE, build_corpus, read_corpus, snapshot_path
+from ganwatch.validation.report import brier_score, replay_runs, report, score_runs, write_into
+from ganwatch.validation.runner import (
+    CORPUS_FILE,
+    CorpusRun,
+    build_corpus,
+    read_corpus,
+    snapshot_path,
+)
 from ganwatch.validation.score import Scored, summarise
-from ganwatch.validation.track_record import measure
+from ganwatch.validation.track_record import measure, tally_verdicts
 from ganwatch.validation.tune import changed, tune
 
 TINY = (
@@ -257,8 +263,9 @@ def test_the_track_record_counts_each_verdict_against_its_truth(corpus, tmp_path
                     truth = run.truths.get(verdict.epoch)
                     if verdict.kind in CALIBRATED_KINDS and truth and truth.label != "undecided":
                         right = verdict.kind in RIGHT_VERDICTS[truth.label]
-                        expected[(family, verdict.kind)] += 1
-                        expected[(family, verdict.kind, "right")] += right
+                        group = family if verdict.raw_kind is None else HELD
+                        expected[(group, verdict.kind)] += 1
+                        expected[(group, verdict.kind, "right")] += right
     measured = measure(out, replay_runs(out, runs, DEFAULT))
     assert measured, "the tiny corpus gave no scored verdict"
     assert {key: (r.right, r.total) for key, r in measured.items()} == {
@@ -293,3 +300,73 @@ def test_the_stop_rule_table_replays_each_rule_on_the_corpus(corpus) -> None:
             "| 1 | 0 | 0 of 0 | 1 of 2 | 2 of 4 |",
             "| 99 | 0 | 0 of 0 | 0 of 2 | 0 of 4 |",
         ]
+
+
+def test_a_held_verdict_counts_under_the_held_record_not_its_family() -> None:
+    """What the tiny corpus may not show: a verdict kept against a newer finding is tallied
+    under ``held``, one the detectors agree with under its family, each against its truth."""
+
+    truths = {1: Truth("healthy", 0.9, 8, 8, 0.01), 2: Truth("mode_collapse", 0.8, 2, 8, 1.4)}
+    truths[3] = truths[2]
+    run = CorpusRun("ring", "converges", 0, CALIBRATION, 1, "finished", 1.0, truths)
+    verdicts = [
+        Verdict("healthy", 1, 100, 100, 0.9),
+        Verdict("healthy", 2, 200, 100, 0.9, raw_kind="mode_collapse"),  # held, wrong
+        Verdict("mode_collapse", 3, 300, 300, 0.9),
+    ]
+    counts: Counter = Counter()
+    tally_verdicts(counts, run, verdicts, "points")
+    assert counts == Counter(
+        {
+            ("points", "healthy", True): 1,
+            (HELD, "healthy", False): 1,
+            ("points", "mode_collapse", True): 1,
+        }
+    )
+
+
+def test_the_hold_rule_table_scores_each_rule_like_the_report(corpus) -> None:
+    """scripts/hold_rules.py on the tiny corpus: ganwatch's own rule scores as the report
+    does, and 'no wait at all' reports what the detectors found; flaps are counted A, B, A."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "hold_rules.py"
+    spec = importlib.util.spec_from_file_location("hold_rules", path)
+    hold_rules = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hold_rules)
+    assert hold_rules.changes(["a", "b", "a", "a", "c"]) == (3, 1)
+    assert hold_rules.RULES["no wait at all"](["a", "b"]) == ["a", "b"]
+    between = hold_rules.RULES["no wait between failures"]
+    found = ["warming_up", "mode_collapse", "convergence_failure"]
+    assert between(found)[-1] == "convergence_failure"  # at once
+    assert hold_rules.RULES["wait 2 (ganwatch)"](found)[-1] == "mode_collapse"  # held
+    out, _ = corpus
+    summary = summarise(score_runs(out, read_corpus(out), DEFAULT))
+    own = next(
+        line for line in hold_rules.hold_table(out, "all").splitlines() if "(ganwatch)" in line
+    )
+    cells = [cell.strip() for cell in own.strip("|").split("|")]
+    assert cells[1:4] == [
+        f"{summary.agree} of {summary.decisive}",
+        f"{summary.runs_agree} of {summary.runs_scored}",
+        str(summary.false_alarms),
+    ]
+
+
+def test_the_brier_score_by_hand() -> None:
+    """Right at 0.9 and wrong at 0.6 score ((0.9 - 1)^2 + 0.6^2) / 2 = 0.185; a warming_up
+    and an undecided truth are not scored."""
+
+    healthy = Truth("healthy", 0.9, 8, 8, 0.01)
+    truths = {1: healthy, 2: healthy, 3: healthy, 4: Truth("undecided", 0.45, 8, 8, 0.2)}
+    run = CorpusRun("ring", "converges", 0, CALIBRATION, 1, "finished", 1.0, truths)
+    verdicts = [
+        Verdict("healthy", 1, 100, 100, 0.9),
+        Verdict("mode_collapse", 2, 200, 200, 0.6),
+        Verdict("warming_up", 3, 300, None, 0.0),
+        Verdict("healthy", 4, 400, 100, 0.2),
+    ]
+    score, scored = brier_score([(run, verdicts)])
+    assert scored == 2
+    assert score == pytest.approx(0.185, abs=1e-12)

@@ -134,7 +134,10 @@ def verdict_periods(events: list[dict]) -> list[dict]:
     A verdict lasts from its ``since_step`` to the next verdict's. A detector that repeats
     the same verdict at every evaluation yields one period, not many: consecutive verdicts
     of one kind merge, keeping the first start and the latest evidence. The last period is
-    open (``end`` is null): it lasts as long as the run.
+    open (``end`` is null): it lasts as long as the run. ``pending`` is the kind the
+    detectors found at the latest of them when that is not the reported one (the verdict is
+    held, ``steady_verdict``), and ``count`` how many of them the detectors found themselves:
+    a held verdict is not a confirmation.
     """
     periods: list[dict] = []
     for event in events:
@@ -144,6 +147,8 @@ def verdict_periods(events: list[dict]) -> list[dict]:
         kind = str(payload.get("kind") or "unknown")
         start = _verdict_start(event)
         evidence = payload.get("evidence") or []
+        found = payload.get("raw_kind")
+        pending = str(found) if found and found != kind else None
         latest = {
             "kind": kind,
             "note": verdict_note(kind, evidence),
@@ -152,14 +157,15 @@ def verdict_periods(events: list[dict]) -> list[dict]:
             "remedies": payload.get("remedies") or [],
             "step": event.get("step"),
             "time": event.get("time"),
+            "pending": pending,
         }
         if periods and periods[-1]["kind"] == kind:
             periods[-1].update(latest)
-            periods[-1]["count"] += 1
+            periods[-1]["count"] += pending is None
             continue
         if periods:
             periods[-1]["end"] = max(start, periods[-1]["start"])
-        periods.append({"start": start, "end": None, "count": 1, **latest})
+        periods.append({"start": start, "end": None, "count": int(pending is None), **latest})
     return clean(periods)
 
 

@@ -35,6 +35,8 @@ from ganwatch.diagnose.verdict import Evidence, History
 
 TRACK_RECORD = Path(__file__).with_name("track_record.json")
 FAMILIES = ("images", "points", "losses")
+#: The record of verdicts held against a newer finding, whatever the family.
+HELD = "held"
 #: Recorded only for 2-D mixtures.
 POINT_KEYS = ("metric/modes", "metric/modes_captured", "metric/high_quality")
 #: Any of these recorded makes a run one of pictures.
@@ -48,6 +50,8 @@ IMAGE_KEYS = (
     "metric/ndb_k",
     "metric/precision",
 )
+#: The evidence that says a track record capped a verdict's confidence.
+TRACK_RECORD_METRIC = "confidence/track_record"
 #: Kinds whose confidence is a matter of record (divergence is certain, warming_up is 0).
 CALIBRATED_KINDS = ("healthy", "mode_collapse", "convergence_failure")
 
@@ -117,12 +121,19 @@ def calibrate(
         return strength, None
     cap = round(found.share, 4)
     label = kind.replace("_", " ")
+    if family == HELD:
+        note = (
+            f"Verdicts of {label} held while a newer evaluation found another kind were right "
+            f"{found.right} times in {found.total} on ganwatch's validation corpus, so this one "
+            f"is said with {found.share:.2f}, not the {strength:.2f} it had when found."
+        )
+        return cap, Evidence(TRACK_RECORD_METRIC, cap, strength, "<", note)
     note = (
         f"Verdicts of {label} on {family} were right {found.right} times in {found.total} on "
         f"ganwatch's validation corpus, so this one is said with {found.share:.2f}, not the "
         f"{strength:.2f} its signals add up to."
     )
-    return cap, Evidence("confidence/track_record", cap, strength, "<", note)
+    return cap, Evidence(TRACK_RECORD_METRIC, cap, strength, "<", note)
 
 
 def calibrated(strength: float, kind: str, family: str, record: TrackRecord | None = None) -> float:

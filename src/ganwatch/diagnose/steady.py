@@ -13,7 +13,10 @@ exceptions where waiting costs more than it saves:
 
 Nothing is hidden: a held verdict carries the detectors' own kind as `raw_kind`, and its
 evidence lists what they found, marked as not yet confirmed, beside the held kind's own
-evidence, dated to the evaluation that measured it (`dated`). Everything here is a pure
+evidence, dated to the evaluation that measured it (`dated`). Its confidence is capped by
+the track record of held verdicts (``confidence.HELD``): held against a newer finding, a
+healthy verdict was never right on the corpus's calibration half, so it must not keep the
+confidence it had while the detectors still found it. Everything here is a pure
 function of kinds and Verdicts, so the Monitor, a replay of a stored run and the tests all
 apply the same rule.
 """
@@ -24,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from ganwatch.catalog.verdicts import PENDING_PREFIX, measured_note, pending_note
+from ganwatch.diagnose.confidence import HELD, TRACK_RECORD_METRIC, calibrate
 from ganwatch.diagnose.thresholds import DEFAULT, Thresholds
 from ganwatch.diagnose.verdict import Verdict
 
@@ -76,8 +80,9 @@ def steady_verdict(
     `found` ends with `raw.kind`. When the reported kind is `raw`'s, `raw` is reported, its
     `since_step` kept at the earlier of its own and the previous report's when the kind
     continues (since_step says since when the reported kind holds). Otherwise the previous
-    verdict is held: moved to this epoch and step, with `raw_kind` set and `raw`'s evidence
-    appended, each note prefixed "(not yet confirmed: KIND, i of N evaluations)". Either way
+    verdict is held: moved to this epoch and step, with `raw_kind` set, its confidence capped
+    by the held verdicts' track record, and `raw`'s evidence appended, each note prefixed
+    "(not yet confirmed: KIND, i of N evaluations)". Either way
     a number measured before this epoch ends "(measured at epoch N)" (`dated`).
     """
     hold = thresholds.verdict_hold
@@ -89,10 +94,18 @@ def steady_verdict(
         return dated(replace(raw, since_step=since, raw_kind=None))
     seen = streak(found)
     kept = [e for e in previous.evidence if not e.note.startswith(PENDING_PREFIX)]
+    confidence, held_note = calibrate(previous.confidence, previous.kind, HELD)
+    if held_note is not None:  # the held record explains the confidence now, not the family's
+        kept = [e for e in kept if e.metric != TRACK_RECORD_METRIC] + [held_note]
     pending = [replace(e, note=pending_note(raw.kind, seen, hold, e.note)) for e in raw.evidence]
     return dated(
         replace(
-            previous, epoch=raw.epoch, step=raw.step, evidence=kept + pending, raw_kind=raw.kind
+            previous,
+            epoch=raw.epoch,
+            step=raw.step,
+            confidence=confidence,
+            evidence=kept + pending,
+            raw_kind=raw.kind,
         )
     )
 

@@ -137,10 +137,11 @@ class _Epochs:
         self.live_postfix = device.type == "cpu" and state.shards.leader
         self.done_in_epoch = 0
 
-    def run(self) -> tuple[str, dict[str, Any]]:
-        """Train to the configured epochs; (how the run ended, details for its event)."""
+    def run(self, check_signals: Callable[[], None]) -> tuple[str, dict[str, Any]]:
+        """Train to the configured epochs; (how the run ended, details for its event).
+        ``check_signals`` raises when a stop signal has arrived (``signals_interrupt``)."""
         while self.state.epoch < self.config.epochs:
-            ended = self._epoch()
+            ended = self._epoch(check_signals)
             if ended is not None:
                 return ended
         return "finished", {}
@@ -151,12 +152,13 @@ class _Epochs:
             _log_rows(self.monitor, self.stats[: self.done_in_epoch].cpu().numpy(), self.state)
             self.done_in_epoch = 0
 
-    def _epoch(self) -> tuple[str, dict[str, Any]] | None:
+    def _epoch(self, check_signals: Callable[[], None]) -> tuple[str, dict[str, Any]] | None:
         state, dataset = self.state, self.dataset
         started = time.perf_counter()
         perm = torch.randperm(len(dataset), device=dataset.data.device, generator=state.rng)
         perm = shared_permutation(perm, state.shards)
         for i, (lo, hi) in enumerate(self.batches):
+            check_signals()
             index = state.shards.slice(perm[lo:hi])  # the whole batch in one process
             labels = self.labels[index] if self.labels is not None else None
             record = train_step(
@@ -217,20 +219,34 @@ class Terminated(KeyboardInterrupt):
 
 
 @contextlib.contextmanager
-def _signals_interrupt() -> Iterator[None]:
+def signals_interrupt() -> Iterator[Callable[[], None]]:
     """Let SIGTERM (a scheduler, ``kill``) and SIGHUP (a closed terminal) stop training the
-    way Ctrl-C does, so the run is recorded as interrupted rather than left running."""
+    way Ctrl-C does, so the run is recorded as interrupted rather than left running.
+
+    Yields a check that raises ``Terminated`` once such a signal has arrived; the loop calls
+    it at every step. Why both: the handler raises at once, but Python runs a handler
+    wherever the main thread is, and an exception raised inside a finaliser (``__del__``, a
+    weakref callback) is printed as "Exception ignored" and dropped, and the run trains on
+    to its end (a full test run once saw a SIGTERMed run exit with code 0, which is what a
+    dropped exception gives). The check raises it again from a place that cannot drop it."""
+    received: list[str] = []
+
+    def check() -> None:
+        if received:
+            raise Terminated(received[0])
+
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield check
         return
 
     def stop(signum: int, frame: object) -> None:
-        raise Terminated(signal.Signals(signum).name)
+        received.append(signal.Signals(signum).name)
+        raise Terminated(received[-1])
 
     wanted = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
     previous = {sig: signal.signal(sig, stop) for sig in wanted}
     try:
-        yield
+        yield check
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -293,8 +309,8 @@ def run_training(
     checkpoint = checkpoint_path(run_dir) if run_dir is not None else None
     epochs = _Epochs(config, dataset, state, monitor, checkpoint, progress, on_epoch)
     try:
-        with _signals_interrupt():
-            status, ending = epochs.run()
+        with signals_interrupt() as check_signals:
+            status, ending = epochs.run(check_signals)
     except BaseException as exc:
         epochs.record_partial_epoch()
         status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"

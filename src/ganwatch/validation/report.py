@@ -12,7 +12,7 @@ import platform
 from collections.abc import Sequence
 from pathlib import Path
 
-from ganwatch.diagnose.confidence import shipped_track_record
+from ganwatch.diagnose.confidence import CALIBRATED_KINDS, shipped_track_record
 from ganwatch.diagnose.replay import replay_run
 from ganwatch.diagnose.thresholds import DEFAULT, Thresholds
 from ganwatch.validation.corpus import CALIBRATION, HELD_OUT
@@ -75,6 +75,22 @@ def confidently_wrong(replayed: Replayed, at_least: float) -> tuple[int, int]:
     return confident, wrong
 
 
+def brier_score(replayed: Replayed) -> tuple[float, int]:
+    """(mean squared distance of each verdict's confidence from 1 when the judge accepts it
+    and 0 when not, verdicts scored): one number for how well the confidences are
+    calibrated, over the kinds a track record caps and decisive truths. 0 is perfect; saying
+    0.5 every time scores 0.25."""
+    errors = [
+        (verdict.confidence - (verdict.kind in RIGHT_VERDICTS[truth.label])) ** 2
+        for run, verdicts in replayed
+        for verdict in verdicts
+        if verdict.kind in CALIBRATED_KINDS
+        and (truth := run.truths.get(verdict.epoch)) is not None
+        and truth.label != "undecided"
+    ]
+    return (sum(errors) / len(errors) if errors else float("nan")), len(errors)
+
+
 def half(runs: Sequence[CorpusRun], split: str) -> list[CorpusRun]:
     return [run for run in runs if run.split == split]
 
@@ -113,6 +129,7 @@ def report(out: str | Path, thresholds: Thresholds = DEFAULT, command: str = "")
     cal_strict = summarise(paired(cal_replays, mixed_band=0.0))
     minutes = sum(run.seconds for run in runs) / 60
     sure, wrong = confidently_wrong(held_replays, SURE)
+    (brier, scored), (cal_brier, cal_scored) = brier_score(held_replays), brier_score(cal_replays)
     intents = {run.recipe: run.intent for run in runs}
     lines = [
         f"Made by `{command or 'ganwatch validate report'}` on "
@@ -146,7 +163,8 @@ def report(out: str | Path, thresholds: Thresholds = DEFAULT, command: str = "")
         "the calibration half of the corpus ganwatch ships its track record from (`ganwatch "
         "validate calibrate`); the columns are the shares on this corpus's halves, so the "
         "held-out one is whether the cap holds. `losses`: the same runs replayed from their "
-        "losses alone.",
+        "losses alone; `held`: verdicts held while the detectors found another kind, not yet "
+        "confirmed (any family).",
         "",
         track_record_table(
             measure(out, cal_replays, thresholds),
@@ -154,7 +172,10 @@ def report(out: str | Path, thresholds: Thresholds = DEFAULT, command: str = "")
             dict(shipped_track_record()),
         ),
         "",
-        f"Wrong verdicts said with confidence >= {SURE:g} (held-out half): {sure} of {wrong}.",
+        f"Wrong verdicts said with confidence >= {SURE:g} (held-out half): {sure} of {wrong}. "
+        f"Brier score of the confidences (0 is perfect; saying 0.5 every time scores 0.25): "
+        f"{brier:.4f} over the held-out half's {scored} scored verdicts of a kind with a track "
+        f"record, {cal_brier:.4f} over the calibration half's {cal_scored}.",
         "",
         "#### The same on the calibration half (even seeds, tuned on)",
         "",

@@ -4,7 +4,8 @@
 says why). It is measured on the calibration half, like every threshold, and the report
 shows it beside the same shares on the held-out half, which is how one sees whether it
 holds. Each run is replayed as recorded (its family: images or points) and once more from
-its losses alone (the ``losses`` family, a loop that records no metric). Only decisive
+its losses alone (the ``losses`` family, a loop that records no metric); a verdict held
+against a newer finding counts under ``held`` instead, whatever its family. Only decisive
 truths count, and a verdict is right when the judge accepts it (``RIGHT_VERDICTS``).
 """
 
@@ -16,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ganwatch.atomic import write_atomically
-from ganwatch.diagnose.confidence import CALIBRATED_KINDS, FAMILIES, Record, family_of
+from ganwatch.diagnose.confidence import CALIBRATED_KINDS, FAMILIES, HELD, Record, family_of
 from ganwatch.diagnose.replay import replay_run
 from ganwatch.diagnose.thresholds import DEFAULT, Thresholds
 from ganwatch.diagnose.verdict import History, Verdict
@@ -26,12 +27,17 @@ from ganwatch.validation.runner import CorpusRun
 Records = dict[tuple[str, str], Record]
 
 
-def _tally(counts: Counter, run: CorpusRun, verdicts: Sequence[Verdict], family: str) -> None:
+def tally_verdicts(
+    counts: Counter, run: CorpusRun, verdicts: Sequence[Verdict], family: str
+) -> None:
+    """Count each verdict under its family, or under ``HELD`` when it was held against a
+    newer finding (``raw_kind`` set), the record ``steady_verdict`` caps those by."""
     for verdict in verdicts:
         truth = run.truths.get(verdict.epoch)
         if verdict.kind not in CALIBRATED_KINDS or truth is None or truth.label == "undecided":
             continue
-        counts[(family, verdict.kind, verdict.kind in RIGHT_VERDICTS[truth.label])] += 1
+        group = family if verdict.raw_kind is None else HELD
+        counts[(group, verdict.kind, verdict.kind in RIGHT_VERDICTS[truth.label])] += 1
 
 
 def measure(
@@ -48,9 +54,9 @@ def measure(
     with RunStore(Path(out) / "store", read_only=True) as store:
         for run, verdicts in replayed:
             family = family_of(History.from_records(store.epoch_metrics(run.run_id)))
-            _tally(counts, run, verdicts, family)
+            tally_verdicts(counts, run, verdicts, family)
             losses = replay_run(store, run.run_id, thresholds, metrics=False)
-            _tally(counts, run, losses, "losses")
+            tally_verdicts(counts, run, losses, "losses")
     keys = {(family, kind) for family, kind, _ in counts}
     return {
         key: Record(counts[(*key, True)], counts[(*key, True)] + counts[(*key, False)])
@@ -88,12 +94,13 @@ def track_record_table(
     lines = [header, "|---|---|---|---|"]
     if held_out is not None:
         lines = [header + " right, held-out half |", "|---|---|---|---|---|"]
-    for family in FAMILIES:
+    for family in (*FAMILIES, HELD):
         for kind in CALIBRATED_KINDS:
             key = (family, kind)
             if key not in calibration and key not in (held_out or {}):
                 continue
-            cap = f"{caps[key].share:.2f}" if key in caps and caps[key].total else "-"
+            # three decimals: 233 of 234 is 0.996, not a certain-looking 1.00
+            cap = f"{caps[key].share:.3f}" if key in caps and caps[key].total else "-"
             line = f"| {family} | {kind} | {cap} | {cell(calibration.get(key))} |"
             if held_out is not None:
                 line += f" {cell(held_out.get(key))} |"

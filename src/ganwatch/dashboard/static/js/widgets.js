@@ -194,6 +194,12 @@
     setTimeout(() => { button.textContent = "copy"; }, 1500);
   }
 
+  /** What a held verdict's detectors found instead, in words: the verdict waits for a second
+   * agreeing evaluation before it changes, and says so rather than look settled. */
+  function pendingNote(kind) {
+    return `The latest evaluation says “${GW.verdictInfo(kind).label}”; this verdict stands until a second one in a row agrees.`;
+  }
+
   /** The current diagnosis in large type, or a quiet placeholder when there is none. */
   function verdictCard(verdict) {
     if (!verdict) {
@@ -207,6 +213,7 @@
     const c = GW.card("Diagnosis", { class: "verdict-card", id: "verdict" },
       h("div", { class: "verdict-head" }, GW.verdictBadge(verdict, true), confidenceMeter(verdict.confidence)),
       h("p", { class: "verdict-note" }, note ? `${note.charAt(0).toUpperCase()}${note.slice(1)}, ` : "", `since step ${GW.int(verdict.start)}`, verdict.count > 1 ? ` (confirmed ${verdict.count} times)` : "", "."),
+      verdict.pending ? h("p", { class: "verdict-pending", text: pendingNote(verdict.pending) }) : null,
       verdict.evidence && verdict.evidence.length ? h("h3", { text: "Evidence" }) : null,
       evidenceTable(verdict.evidence),
       verdict.remedies && verdict.remedies.length ? h("h3", { text: "What to try" }) : null,
@@ -271,7 +278,7 @@
           h("div", { class: "tl-title" }, h("strong", { text: title }), h("span", { class: "tl-meta", text: [steps, GW.when(it.time)].filter(Boolean).join(" · ") })),
           isVerdict
             ? h("details", { attrs: { open: it === latestVerdict } },
-                h("summary", null, p.since_step !== undefined ? `since step ${GW.int(p.since_step)}` : "details", p.confidence !== undefined && p.confidence !== null ? ` · ${Math.round(p.confidence * 100)}% confident` : ""),
+                h("summary", null, p.since_step !== undefined ? `since step ${GW.int(p.since_step)}` : "details", p.confidence !== undefined && p.confidence !== null ? ` · ${Math.round(p.confidence * 100)}% confident` : "", p.raw_kind && p.raw_kind !== p.kind ? ` · latest evaluation: “${GW.verdictInfo(p.raw_kind).label}”, not yet confirmed` : ""),
                 evidenceTable(p.evidence), remediesList(p.remedies))
             : payloadList(it.payload)));
       li.style.setProperty("--tc", color);

@@ -1,0 +1,99 @@
+"""What other rules for *when the reported verdict may change* would have given on the verdict
+corpus. A check for the hysteresis of ``ganwatch.diagnose.steady`` (``verdict_hold``).
+
+Each run of a built corpus (``ganwatch validate build``) is replayed with the current
+detectors; the kinds they found at each evaluation are then steadied by each rule below, and
+the result is scored against the judge as the report scores it (``validation.score``), with
+two more columns: how often the reported kind changed, and how often it went back to the kind
+it had two evaluations before (a flap: A, B, A). The hold exists to keep that column at 0.
+
+    python scripts/hold_rules.py --out CORPUS [--split calibration|held-out|all]
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from ganwatch.diagnose.steady import reported_kind, reported_kinds
+from ganwatch.diagnose.thresholds import DEFAULT
+from ganwatch.validation.report import half, paired, replay_runs
+from ganwatch.validation.runner import read_corpus
+from ganwatch.validation.score import Scored, summarise
+
+Rule = Callable[[Sequence[str]], list[str]]
+#: Failures one can move between at once under the "no wait between failures" rule.
+BETWEEN = ("mode_collapse", "convergence_failure")
+
+
+def _steadied(found: Sequence[str], skip_wait: Callable[[str | None, str], bool]) -> list[str]:
+    """``found`` steadied by ganwatch's rule, except that a change for which ``skip_wait``
+    (previous reported kind, newly found kind) holds is reported at once."""
+    out: list[str] = []
+    for i, new in enumerate(found):
+        previous = out[-1] if out else None
+        if skip_wait(previous, new):
+            out.append(new)
+        else:
+            out.append(reported_kind(previous, found[: i + 1], DEFAULT.verdict_hold))
+    return out
+
+
+RULES: dict[str, Rule] = {
+    f"wait {DEFAULT.verdict_hold} (ganwatch)": lambda found: reported_kinds(found),
+    "no wait between failures": lambda found: _steadied(
+        found, lambda previous, new: previous in BETWEEN and new in BETWEEN
+    ),
+    "no wait leaving healthy": lambda found: _steadied(
+        found, lambda previous, new: previous == "healthy"
+    ),
+    "no wait at all": lambda found: list(found),
+}
+
+
+def changes(kinds: Sequence[str]) -> tuple[int, int]:
+    """(changes of kind, flaps: a kind back two evaluations after it was left)."""
+    changed = sum(a != b for a, b in zip(kinds, kinds[1:], strict=False))
+    flaps = sum(a == c != b for a, b, c in zip(kinds, kinds[1:], kinds[2:], strict=False))
+    return changed, flaps
+
+
+def hold_table(out: Path, split: str) -> str:
+    """One markdown row per rule of ``RULES`` on one half of the corpus in ``out`` (``all``:
+    both, for a corpus built only to check, such as other seeds)."""
+    runs = read_corpus(out)
+    replayed = replay_runs(out, runs if split == "all" else half(runs, split), DEFAULT)
+    scored = paired(replayed)
+    found = {run.name: [v.found_kind for v in verdicts] for run, verdicts in replayed}
+    rows = [
+        f"{split} ({len(scored)} runs)",
+        "",
+        "| rule | evaluations agree | runs right at the end | false alarms | "
+        "median (max) delay | changes of kind | flaps (A, B, A) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, rule in RULES.items():
+        runs = [Scored(s.name, s.recipe, s.truths, rule(found[s.name])) for s in scored]
+        summary = summarise(runs)
+        changed = [changes(run.reported) for run in runs]
+        worst = max(summary.delays) if summary.delays else "-"
+        rows.append(
+            f"| {name} | {summary.agree} of {summary.decisive} | {summary.runs_agree} of "
+            f"{summary.runs_scored} | {summary.false_alarms} | {summary.median_delay:g} "
+            f"({worst}) | {sum(c for c, _ in changed)} | {sum(f for _, f in changed)} |"
+        )
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, required=True, help="a built verdict corpus")
+    splits = ("calibration", "held-out", "all")
+    parser.add_argument("--split", default="calibration", choices=splits)
+    args = parser.parse_args()
+    print(hold_table(args.out, args.split))
+
+
+if __name__ == "__main__":
+    main()
