@@ -74,10 +74,10 @@ def hold_table(out: Path, split: str) -> str:
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, rule in RULES.items():
-        runs = [Scored(s.name, s.recipe, s.truths, rule(found[s.name])) for s in scored]
-        summary = summarise(runs)
-        changed = [changes(run.reported) for run in runs]
-        worst = max(summary.delays) if summary.delays else "-"
+        steadied = [Scored(s.name, s.recipe, s.truths, rule(found[s.name])) for s in scored]
+        summary = summarise(steadied)
+        changed = [changes(run.reported) for run in steadied]
+        worst = str(max(summary.delays)) if summary.delays else "-"
         rows.append(
             f"| {name} | {summary.agree} of {summary.decisive} | {summary.runs_agree} of "
             f"{summary.runs_scored} | {summary.false_alarms} | {summary.median_delay:g} "

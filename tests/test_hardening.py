@@ -101,6 +101,7 @@ def test_a_stop_signal_dropped_by_a_finaliser_still_stops_training() -> None:
             for _ in range(10_000):  # the handler runs here; its exception goes nowhere
                 pass
 
+    before = signal.getsignal(signal.SIGTERM)
     with signals_interrupt() as check:
         check()  # nothing arrived yet
         SignalledWhileFinalised()  # dropped at once: its __del__ runs
@@ -108,7 +109,38 @@ def test_a_stop_signal_dropped_by_a_finaliser_still_stops_training() -> None:
         with pytest.raises(Terminated, match="SIGTERM"):
             check()
     assert reached
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler is put back
+    assert signal.getsignal(signal.SIGTERM) is before  # the handler is put back
+
+
+def test_a_stop_signal_the_step_check_finds_marks_the_run_interrupted(
+    tmp_path, monkeypatch
+) -> None:
+    """The loop asks at every step whether a stop signal arrived: when the check raises (the
+    handler's own exception dropped), training stops there and the run is interrupted."""
+    import contextlib
+
+    import ganwatch.training.loop as loop
+    from ganwatch.config import build_config
+    from ganwatch.training import train
+
+    calls = []
+
+    def check() -> None:
+        calls.append(1)
+        if len(calls) == 12:  # the 4th step of the 2nd epoch (8 steps an epoch)
+            raise loop.Terminated("SIGTERM")
+
+    monkeypatch.setattr(loop, "signals_interrupt", lambda: contextlib.nullcontext(check))
+    values = {"dataset": "ring", "latent_dim": 2, "train_size": 512, "batch_size": 64}
+    config = build_config({**values, "epochs": 5, "device": "cpu"})
+    with RunStore(tmp_path) as store, pytest.raises(loop.Terminated):
+        train(config, store, quiet=True)
+    with RunStore(tmp_path) as store:
+        (run,) = store.list_runs()
+        assert run.status == "interrupted"
+        (event,) = store.events(run.id, "interrupted")
+        assert "SIGTERM" in event["payload"]["error"]
+        assert store.step_count(run.id) == 11  # the steps before the check are kept
 
 
 def test_a_killed_run_is_not_listed_as_running_and_resume_is_locked(tmp_path, capsys) -> None:

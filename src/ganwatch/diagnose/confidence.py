@@ -112,26 +112,23 @@ def _record_of(kind: str, family: str, record: TrackRecord | None) -> Record | N
 def calibrate(
     strength: float, kind: str, family: str, record: TrackRecord | None = None
 ) -> tuple[float, Evidence | None]:
-    """The confidence to report: the detectors' ``strength``, capped by the track record of
-    ``kind`` on ``family`` (``record`` None: the shipped one); and, when the record lowered
-    it, the evidence that says why, so that a person reading a low confidence sees where it
-    comes from."""
+    """The confidence to report: ``strength`` capped by the track record of ``kind`` on
+    ``family`` (``record`` None: the shipped one); and, when the record lowered it, the
+    evidence that says why, so that a person reading a low confidence sees where it comes
+    from. ``family`` ``HELD``: the record of verdicts held against a newer finding, and
+    ``strength`` the confidence the held verdict had."""
     found = _record_of(kind, family, record)
     if found is None or round(found.share, 4) >= strength:
         return strength, None
     cap = round(found.share, 4)
     label = kind.replace("_", " ")
+    which, had = f"on {family}", "its signals add up to"
     if family == HELD:
-        note = (
-            f"Verdicts of {label} held while a newer evaluation found another kind were right "
-            f"{found.right} times in {found.total} on ganwatch's validation corpus, so this one "
-            f"is said with {found.share:.2f}, not the {strength:.2f} it had when found."
-        )
-        return cap, Evidence(TRACK_RECORD_METRIC, cap, strength, "<", note)
+        which, had = "held while a newer evaluation found another kind", "it had when found"
     note = (
-        f"Verdicts of {label} on {family} were right {found.right} times in {found.total} on "
+        f"Verdicts of {label} {which} were right {found.right} times in {found.total} on "
         f"ganwatch's validation corpus, so this one is said with {found.share:.2f}, not the "
-        f"{strength:.2f} its signals add up to."
+        f"{strength:.2f} {had}."
     )
     return cap, Evidence(TRACK_RECORD_METRIC, cap, strength, "<", note)
 

@@ -14,11 +14,11 @@ exceptions where waiting costs more than it saves:
 Nothing is hidden: a held verdict carries the detectors' own kind as `raw_kind`, and its
 evidence lists what they found, marked as not yet confirmed, beside the held kind's own
 evidence, dated to the evaluation that measured it (`dated`). Its confidence is capped by
-the track record of held verdicts (``confidence.HELD``): held against a newer finding, a
-healthy verdict was never right on the corpus's calibration half, so it must not keep the
-confidence it had while the detectors still found it. Everything here is a pure
-function of kinds and Verdicts, so the Monitor, a replay of a stored run and the tests all
-apply the same rule.
+the track record of held verdicts (``confidence.HELD``): a verdict the detectors no longer
+find has been right less often than one they still find (a held healthy one far less), so
+it must not keep the confidence it had when found. Everything here is a pure function of
+kinds, Verdicts and the shipped track record, so the Monitor, a replay of a stored run and
+the tests all apply the same rule.
 """
 
 from __future__ import annotations

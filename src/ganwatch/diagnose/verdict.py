@@ -76,6 +76,11 @@ class Verdict:
             self.raw_kind = None  # one spelling for "the detectors agree"
 
     @property
+    def held(self) -> bool:
+        """Whether this is a verdict held against a newer finding (``steady_verdict``)."""
+        return self.raw_kind is not None
+
+    @property
     def found_kind(self) -> str:
         """What the detectors found at this evaluation (the reported kind unless held)."""
         return self.raw_kind or self.kind

@@ -16,9 +16,16 @@ from ganwatch.diagnose.confidence import CALIBRATED_KINDS, shipped_track_record
 from ganwatch.diagnose.replay import replay_run
 from ganwatch.diagnose.thresholds import DEFAULT, Thresholds
 from ganwatch.validation.corpus import CALIBRATION, HELD_OUT
-from ganwatch.validation.judge import RIGHT_VERDICTS, Truth
+from ganwatch.validation.judge import Truth
 from ganwatch.validation.runner import CorpusRun, read_corpus
-from ganwatch.validation.score import Scored, Summary, confusion_table, per_recipe, summarise
+from ganwatch.validation.score import (
+    Scored,
+    Summary,
+    confusion_table,
+    decisive_verdicts,
+    per_recipe,
+    summarise,
+)
 from ganwatch.validation.track_record import measure, track_record_table
 
 START, END = "<!-- validation:start -->", "<!-- validation:end -->"
@@ -65,11 +72,8 @@ def confidently_wrong(replayed: Replayed, at_least: float) -> tuple[int, int]:
     over decisive truths (a warming_up is no verdict, so never confidently wrong)."""
     confident = wrong = 0
     for run, verdicts in replayed:
-        for verdict in verdicts:
-            truth = run.truths.get(verdict.epoch)
-            if truth is None or truth.label == "undecided" or verdict.kind == "warming_up":
-                continue
-            if verdict.kind not in RIGHT_VERDICTS[truth.label]:
+        for verdict, right in decisive_verdicts(run, verdicts):
+            if verdict.kind != "warming_up" and not right:
                 wrong += 1
                 confident += verdict.confidence >= at_least
     return confident, wrong
@@ -81,12 +85,10 @@ def brier_score(replayed: Replayed) -> tuple[float, int]:
     calibrated, over the kinds a track record caps and decisive truths. 0 is perfect; saying
     0.5 every time scores 0.25."""
     errors = [
-        (verdict.confidence - (verdict.kind in RIGHT_VERDICTS[truth.label])) ** 2
+        (verdict.confidence - right) ** 2
         for run, verdicts in replayed
-        for verdict in verdicts
+        for verdict, right in decisive_verdicts(run, verdicts)
         if verdict.kind in CALIBRATED_KINDS
-        and (truth := run.truths.get(verdict.epoch)) is not None
-        and truth.label != "undecided"
     ]
     return (sum(errors) / len(errors) if errors else float("nan")), len(errors)
 

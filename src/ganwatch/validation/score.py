@@ -14,15 +14,32 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ganwatch.catalog import FAILURE_KINDS, VERDICT_KINDS
 from ganwatch.validation.judge import LABELS, RIGHT_VERDICTS
 
+if TYPE_CHECKING:
+    from ganwatch.diagnose.verdict import Verdict
+    from ganwatch.validation.runner import CorpusRun
+
 FAILURE_TRUTHS = (*FAILURE_KINDS, "mixed_failure")
 #: A failure must hold this many evaluations in a row to have an onset (one is noise).
 ONSET_RUN = 2
+
+
+def decisive_verdicts(
+    run: CorpusRun, verdicts: Iterable[Verdict]
+) -> Iterator[tuple[Verdict, bool]]:
+    """Each of ``run``'s verdicts at an evaluation the judge decided, and whether the judge
+    accepts it: the one rule the track record, the Brier score and the count of confident
+    mistakes score by (``summarise`` applies the same ``RIGHT_VERDICTS`` to kinds)."""
+    for verdict in verdicts:
+        truth = run.truths.get(verdict.epoch)
+        if truth is not None and truth.label != "undecided":
+            yield verdict, verdict.kind in RIGHT_VERDICTS[truth.label]
 
 
 @dataclass

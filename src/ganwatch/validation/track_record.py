@@ -21,8 +21,9 @@ from ganwatch.diagnose.confidence import CALIBRATED_KINDS, FAMILIES, HELD, Recor
 from ganwatch.diagnose.replay import replay_run
 from ganwatch.diagnose.thresholds import DEFAULT, Thresholds
 from ganwatch.diagnose.verdict import History, Verdict
-from ganwatch.validation.judge import JUDGE_VERSION, RIGHT_VERDICTS
+from ganwatch.validation.judge import JUDGE_VERSION
 from ganwatch.validation.runner import CorpusRun
+from ganwatch.validation.score import decisive_verdicts
 
 Records = dict[tuple[str, str], Record]
 
@@ -31,13 +32,10 @@ def tally_verdicts(
     counts: Counter, run: CorpusRun, verdicts: Sequence[Verdict], family: str
 ) -> None:
     """Count each verdict under its family, or under ``HELD`` when it was held against a
-    newer finding (``raw_kind`` set), the record ``steady_verdict`` caps those by."""
-    for verdict in verdicts:
-        truth = run.truths.get(verdict.epoch)
-        if verdict.kind not in CALIBRATED_KINDS or truth is None or truth.label == "undecided":
-            continue
-        group = family if verdict.raw_kind is None else HELD
-        counts[(group, verdict.kind, verdict.kind in RIGHT_VERDICTS[truth.label])] += 1
+    newer finding, the record ``steady_verdict`` caps those by."""
+    for verdict, right in decisive_verdicts(run, verdicts):
+        if verdict.kind in CALIBRATED_KINDS:
+            counts[(HELD if verdict.held else family, verdict.kind, right)] += 1
 
 
 def measure(

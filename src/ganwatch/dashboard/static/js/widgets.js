@@ -194,10 +194,11 @@
     setTimeout(() => { button.textContent = "copy"; }, 1500);
   }
 
-  /** What a held verdict's detectors found instead, in words: the verdict waits for a second
-   * agreeing evaluation before it changes, and says so rather than look settled. */
+  /** What a held verdict's detectors found instead, in words: the verdict waits for the new
+   * kind to be confirmed (``verdict_hold`` evaluations in a row), and says so rather than
+   * look settled. */
   function pendingNote(kind) {
-    return `The latest evaluation says “${GW.verdictInfo(kind).label}”; this verdict stands until a second one in a row agrees.`;
+    return `The latest evaluation says “${GW.verdictInfo(kind).label}”, not yet confirmed; this verdict stands until it is.`;
   }
 
   /** The current diagnosis in large type, or a quiet placeholder when there is none. */
