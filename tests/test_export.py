@@ -11,7 +11,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ganwatch.export import _timeline_indices, export_run, run_summary, runs_table
+from ganwatch.diagnose import Verdict
+from ganwatch.export import (
+    _timeline_indices,
+    diagnosis_timeline,
+    export_run,
+    run_summary,
+    runs_table,
+)
 from ganwatch.images import image_grid
 from ganwatch.store import RunNotFoundError, RunStore
 
@@ -162,3 +169,19 @@ def test_run_summary_of_empty_run(store: RunStore) -> None:
     summary = run_summary(store, store.get_run(run_id))
     assert "blank" in summary and "running" in summary
     assert "0 steps, 0 epochs, 0 grid images" in summary and "events: none" in summary
+
+
+def test_the_timeline_says_when_a_verdict_is_held(store: RunStore) -> None:
+    """A verdict held while the latest evaluation found another kind says so in ``ganwatch
+    diagnose``; one the detectors found says nothing more."""
+    run_id = store.create_run("ring", {})
+    found = Verdict("healthy", 3, 30, 10, 0.82)
+    held = Verdict("healthy", 4, 40, 10, 0.08, raw_kind="warming_up")
+    for verdict in (found, held):
+        store.log_event(run_id, "verdict", verdict.to_dict(), step=verdict.step)
+    lines = diagnosis_timeline(store, store.get_run(run_id)).splitlines()
+    assert lines[1] == "epoch 3 (step 30): healthy  confidence 0.82, since step 10"
+    assert lines[2] == (
+        "epoch 4 (step 40): healthy  confidence 0.08, since step 10 "
+        "(held: the latest evaluation found warming_up, not yet confirmed)"
+    )

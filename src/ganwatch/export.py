@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from ganwatch.catalog.verdicts import held_note
 from ganwatch.store import RunInfo, RunStore
 
 log = logging.getLogger(__name__)
@@ -303,9 +304,10 @@ def diagnosis_timeline(store: RunStore, run: RunInfo) -> str:
     for event in events:
         v = event["payload"]
         since = f", since step {v['since_step']}" if v.get("since_step") is not None else ""
+        held = f" ({held_note(v)})" if held_note(v) else ""
         lines.append(
             f"epoch {v.get('epoch')} (step {v.get('step')}): {v['kind']}"
-            f"  confidence {v.get('confidence', 0):.2f}{since}"
+            f"  confidence {v.get('confidence', 0):.2f}{since}{held}"
         )
         for e in v.get("evidence", []):
             lines.append(

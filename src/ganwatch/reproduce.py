@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ganwatch.catalog.verdicts import also_found
+from ganwatch.catalog.verdicts import also_found, held_note
 from ganwatch.config import FIELD_NAMES, PRESETS, build_config
 from ganwatch.export import export_run
 from ganwatch.store import RunStore
@@ -256,9 +256,10 @@ def _report(experiments: list[Experiment], scale: str, command: str) -> str:
         ]
         if e.verdict:
             v = e.verdict
+            held = f"; {held_note(v)}" if held_note(v) else ""
             lines.append(
                 f"Verdict: **{v['kind']}** (confidence {v['confidence']:.2f}, "
-                f"since step {v.get('since_step')})."
+                f"since step {v.get('since_step')}{held})."
             )
             lines += [
                 f"- {x['metric']} = {x['value']:.4g} {x['op']} {x['threshold']:.4g}: {x['note']}"

@@ -63,6 +63,17 @@ def pending_note(kind: str, seen: int, hold: int, note: str) -> str:
     return f"{PENDING_PREFIX}{kind.replace('_', ' ')}, {seen} of {hold} evaluations) {note}"
 
 
+def held_note(verdict: Mapping[str, Any]) -> str:
+    """For a stored verdict held against a newer finding (``raw_kind`` differs from its
+    kind), the words that say so; "" otherwise. Without them a held verdict reads as settled
+    when the latest evaluation found something else (nothing at all when that is
+    ``warming_up``, which has no evidence of its own to show)."""
+    found = verdict.get("raw_kind")
+    if not found or found == verdict.get("kind"):
+        return ""
+    return f"held: the latest evaluation found {found}, not yet confirmed"
+
+
 #: How a verdict dates a number measured before its own epoch (a held verdict's evidence, NDB
 #: measured every few evaluations): that epoch's numbers may no longer cross the thresholds.
 MEASURED_AT = " (measured at epoch "
