@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from ganwatch.catalog import DATASETS, FAILURE_KINDS, LOSSES, MODELS, STABILIZERS
+from ganwatch.catalog import DATASETS, LOSSES, MODELS, STABILIZERS
 from ganwatch.catalog.losses import DEFAULT_LOSS
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -180,6 +180,8 @@ def _coerce(name: str, value: Any) -> Any:
     try:
         if kind is bool:
             return _to_bool(value)
+        if kind in (int, float) and isinstance(value, bool):
+            raise ValueError  # YAML's `true` is no number a person meant
         if kind is int:
             if isinstance(value, float) and not value.is_integer():
                 raise ValueError
@@ -245,13 +247,16 @@ def validate(config: TrainConfig) -> None:
     check(0 <= config.beta1 < 1, "beta1", "a value in [0, 1)")
     check(0 <= config.beta2 < 1, "beta2", "a value in [0, 1)")
     check(config.seed >= 0, "seed", "an integer >= 0")
-    check(
-        all(kind in FAILURE_KINDS for kind in stop_verdicts(config.stop_on)),
-        "stop_on",
-        f"a comma-separated list of {', '.join(FAILURE_KINDS)}",
-    )
-    check(0 <= config.stop_confidence <= 1, "stop_confidence", "a confidence in [0, 1]")
-    check(config.stop_min_epochs >= 1, "stop_min_epochs", "an integer >= 1")
+    from ganwatch.diagnose.stopping import STOP_RULE_EXPECTS, stop_rule_problems
+
+    keys = {
+        "verdicts": "stop_on",
+        "min_epochs": "stop_min_epochs",
+        "min_confidence": "stop_confidence",
+    }
+    stop = (stop_verdicts(config.stop_on), config.stop_min_epochs, config.stop_confidence)
+    for name in stop_rule_problems(*stop):
+        check(False, keys[name], STOP_RULE_EXPECTS[name])
     check_combination(config)
 
 

@@ -18,6 +18,39 @@ from typing import Any
 from ganwatch.catalog import FAILURE_KINDS
 from ganwatch.diagnose.verdict import Verdict
 
+#: What each value of a stop rule must be, in the words every error about it uses.
+STOP_RULE_EXPECTS = {
+    "verdicts": f"verdicts among {', '.join(FAILURE_KINDS)}",
+    "min_epochs": "an integer >= 1",
+    "min_confidence": "a confidence in [0, 1]",
+}
+#: The ``ganwatch train`` flag of each value (a Monitor's errors name them too).
+STOP_RULE_FLAGS = {
+    "verdicts": "--stop-on",
+    "min_epochs": "--stop-min-epochs",
+    "min_confidence": "--stop-confidence",
+}
+
+
+def stop_rule_problems(verdicts: Iterable[Any], min_epochs: Any, min_confidence: Any) -> list[str]:
+    """The values of a stop rule that are bad (keys of ``STOP_RULE_EXPECTS``): one check for
+    the train flags, a Monitor's arguments and a sweep file's ``stop:``, each of which names
+    the value its own way. ``min_epochs`` may be any integer (numpy's too), not a bool or a
+    float; ``min_confidence`` any real number in [0, 1], not a bool."""
+    bad = []
+    if not all(kind in FAILURE_KINDS for kind in verdicts):
+        bad.append("verdicts")
+    try:
+        epochs = operator.index(min_epochs)
+    except TypeError:
+        epochs = None
+    if epochs is None or isinstance(min_epochs, bool) or epochs < 1:
+        bad.append("min_epochs")
+    number = isinstance(min_confidence, int | float) and not isinstance(min_confidence, bool)
+    if not number or not 0 <= min_confidence <= 1:
+        bad.append("min_confidence")
+    return bad
+
 
 @dataclass(frozen=True, kw_only=True)
 class StopRule:
@@ -29,24 +62,12 @@ class StopRule:
     min_confidence: float = 0.0
 
     def __post_init__(self) -> None:
-        unknown = sorted(set(self.verdicts) - set(FAILURE_KINDS))
-        if unknown:
+        for name in stop_rule_problems(self.verdicts, self.min_epochs, self.min_confidence):
             raise ValueError(
-                f"--stop-on: unknown verdicts {unknown}; expected any of {', '.join(FAILURE_KINDS)}"
+                f"{STOP_RULE_FLAGS[name]}: expected {STOP_RULE_EXPECTS[name]}, "
+                f"got {getattr(self, name)!r}"
             )
-        if not 0 <= self.min_confidence <= 1:
-            raise ValueError(
-                f"--stop-confidence: expected a confidence in [0, 1], got {self.min_confidence!r}"
-            )
-        try:  # any integer (numpy's too), not a bool or a float
-            epochs = operator.index(self.min_epochs)
-        except TypeError:
-            epochs = None
-        if epochs is None or isinstance(self.min_epochs, bool) or epochs < 1:
-            raise ValueError(
-                f"--stop-min-epochs: expected an integer >= 1, got {self.min_epochs!r}"
-            )
-        object.__setattr__(self, "min_epochs", epochs)
+        object.__setattr__(self, "min_epochs", operator.index(self.min_epochs))
 
     def stops(self, verdict: Verdict | None) -> bool:
         """Whether a run stops on this reported verdict (None: no verdict yet)."""

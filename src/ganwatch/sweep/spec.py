@@ -16,7 +16,7 @@ from typing import Any
 
 from ganwatch.catalog.verdicts import FAILURE_KINDS
 from ganwatch.config import FIELD_NAMES, ConfigError, TrainConfig, build_config, stop_verdicts
-from ganwatch.diagnose.stopping import StopRule
+from ganwatch.diagnose.stopping import STOP_RULE_EXPECTS, StopRule, stop_rule_problems
 
 SWEEP_KEYS = ("name", "base", "grid", "stop", "resources")
 STOP_KEYS = ("verdicts", "min_epochs", "min_confidence")  # not "on": YAML reads a bare on as true
@@ -194,17 +194,21 @@ def _check_stop(path: Path, data: Any) -> StopRule | None:
         kinds = [str(kind).strip() for kind in named]
     else:
         kinds = []
-    if not kinds or not all(kind in FAILURE_KINDS for kind in kinds):
-        raise _fail(path, "stop.verdicts", f"expected verdicts among {', '.join(FAILURE_KINDS)}")
-    min_epochs = data.get("min_epochs", 2)
-    if isinstance(min_epochs, bool) or not isinstance(min_epochs, int) or min_epochs < 1:
-        raise _fail(path, "stop.min_epochs", f"expected an integer >= 1, got {min_epochs!r}")
-    confidence = data.get("min_confidence", 0.0)
-    number = isinstance(confidence, (int, float)) and not isinstance(confidence, bool)
-    if not number or not 0 <= confidence <= 1:
-        expected = f"expected a confidence in [0, 1], got {confidence!r}"
-        raise _fail(path, "stop.min_confidence", expected)
-    return StopRule(verdicts=tuple(kinds), min_epochs=min_epochs, min_confidence=float(confidence))
+    values = {
+        "verdicts": kinds,
+        "min_epochs": data.get("min_epochs", 2),
+        "min_confidence": data.get("min_confidence", 0.0),
+    }
+    problems = stop_rule_problems(*values.values())
+    if not kinds and "verdicts" not in problems:  # a stop: that names no verdict stops nothing
+        problems.insert(0, "verdicts")
+    for name in problems:
+        expected = f"expected {STOP_RULE_EXPECTS[name]}, got {data.get(name, values[name])!r}"
+        raise _fail(path, f"stop.{name}", expected)
+    confidence = float(values["min_confidence"])
+    return StopRule(
+        verdicts=tuple(kinds), min_epochs=values["min_epochs"], min_confidence=confidence
+    )
 
 
 def _check_resources(path: Path, data: Any) -> dict[str, float]:
