@@ -247,16 +247,11 @@ def validate(config: TrainConfig) -> None:
     check(0 <= config.beta1 < 1, "beta1", "a value in [0, 1)")
     check(0 <= config.beta2 < 1, "beta2", "a value in [0, 1)")
     check(config.seed >= 0, "seed", "an integer >= 0")
-    from ganwatch.diagnose.stopping import STOP_RULE_EXPECTS, stop_rule_problems
+    from ganwatch.diagnose.stopping import STOP_RULE_EXPECTS, STOP_RULE_KEYS, stop_rule_problems
 
-    keys = {
-        "verdicts": "stop_on",
-        "min_epochs": "stop_min_epochs",
-        "min_confidence": "stop_confidence",
-    }
     stop = (stop_verdicts(config.stop_on), config.stop_min_epochs, config.stop_confidence)
-    for name in stop_rule_problems(*stop):
-        check(False, keys[name], STOP_RULE_EXPECTS[name])
+    for name in stop_rule_problems(*stop)[:1]:
+        check(False, STOP_RULE_KEYS[name], STOP_RULE_EXPECTS[name])
     check_combination(config)
 
 

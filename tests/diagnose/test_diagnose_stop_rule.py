@@ -32,12 +32,18 @@ def test_each_entry_point_refuses_the_same_values(
     tmp_path, name, verdicts, min_epochs, min_confidence
 ) -> None:
     assert stop_rule_problems(verdicts, min_epochs, min_confidence) == [name]
-    flag = {"verdicts": "--stop-on", "min_epochs": "--stop-min-epochs"}
-    flag["min_confidence"] = "--stop-confidence"
+    flag = {
+        "verdicts": "--stop-on",
+        "min_epochs": "--stop-min-epochs",
+        "min_confidence": "--stop-confidence",
+    }
     with pytest.raises(ValueError, match=f"^{flag[name]}: expected "):
         StopRule(verdicts=tuple(verdicts), min_epochs=min_epochs, min_confidence=min_confidence)
-    values = {"stop_on": ",".join(verdicts), "stop_min_epochs": min_epochs}
-    values["stop_confidence"] = min_confidence
+    values = {
+        "stop_on": ",".join(verdicts),
+        "stop_min_epochs": min_epochs,
+        "stop_confidence": min_confidence,
+    }
     with pytest.raises(ConfigError, match=f"^{flag[name]}: expected "):
         build_config(values)  # a bool is refused by the config's own type check
     sweep = tmp_path / "sweep.yaml"

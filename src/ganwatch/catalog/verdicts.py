@@ -63,15 +63,20 @@ def pending_note(kind: str, seen: int, hold: int, note: str) -> str:
     return f"{PENDING_PREFIX}{kind.replace('_', ' ')}, {seen} of {hold} evaluations) {note}"
 
 
-def held_note(verdict: Mapping[str, Any]) -> str:
-    """For a stored verdict held against a newer finding (``raw_kind`` differs from its
-    kind), the words that say so; "" otherwise. Without them a held verdict reads as settled
-    when the latest evaluation found something else (nothing at all when that is
-    ``warming_up``, which has no evidence of its own to show)."""
+def held_kind(verdict: Mapping[str, Any]) -> str | None:
+    """What the detectors found when a stored verdict was held against it (``raw_kind``
+    differs from its kind, ``Verdict.held``); None when they found the verdict's own kind."""
     found = verdict.get("raw_kind")
-    if not found or found == verdict.get("kind"):
-        return ""
-    return f"held: the latest evaluation found {found}, not yet confirmed"
+    return str(found) if found and found != verdict.get("kind") else None
+
+
+def held_note(verdict: Mapping[str, Any]) -> str:
+    """For a stored verdict held against a newer finding, the words that say so; ""
+    otherwise. Without them a held verdict reads as settled when the latest evaluation found
+    something else (nothing at all when that is ``warming_up``, which has no evidence of its
+    own to show)."""
+    found = held_kind(verdict)
+    return "" if found is None else f"held: the latest evaluation found {found}, not yet confirmed"
 
 
 #: How a verdict dates a number measured before its own epoch (a held verdict's evidence, NDB

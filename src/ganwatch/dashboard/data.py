@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ganwatch.catalog.verdicts import ALSO_PREFIX, PENDING_PREFIX
+from ganwatch.catalog.verdicts import ALSO_PREFIX, PENDING_PREFIX, held_kind
 from ganwatch.store import RunInfo, RunStore
 
 # Verdict kinds the diagnosis emits; anything else is still shown, under its own name.
@@ -147,8 +147,7 @@ def verdict_periods(events: list[dict]) -> list[dict]:
         kind = str(payload.get("kind") or "unknown")
         start = _verdict_start(event)
         evidence = payload.get("evidence") or []
-        found = payload.get("raw_kind")
-        pending = str(found) if found and found != kind else None
+        pending = held_kind(payload)
         latest = {
             "kind": kind,
             "note": verdict_note(kind, evidence),

@@ -24,11 +24,12 @@ STOP_RULE_EXPECTS = {
     "min_epochs": "an integer >= 1",
     "min_confidence": "a confidence in [0, 1]",
 }
-#: The ``ganwatch train`` flag of each value (a Monitor's errors name them too).
-STOP_RULE_FLAGS = {
-    "verdicts": "--stop-on",
-    "min_epochs": "--stop-min-epochs",
-    "min_confidence": "--stop-confidence",
+#: The config key of each value (its ``ganwatch train`` flag is ``--`` and the key with
+#: dashes; a Monitor's errors name the flag too).
+STOP_RULE_KEYS = {
+    "verdicts": "stop_on",
+    "min_epochs": "stop_min_epochs",
+    "min_confidence": "stop_confidence",
 }
 
 
@@ -62,10 +63,12 @@ class StopRule:
     min_confidence: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in stop_rule_problems(self.verdicts, self.min_epochs, self.min_confidence):
+        problems = stop_rule_problems(self.verdicts, self.min_epochs, self.min_confidence)
+        if problems:
+            name = problems[0]
+            flag = STOP_RULE_KEYS[name].replace("_", "-")
             raise ValueError(
-                f"{STOP_RULE_FLAGS[name]}: expected {STOP_RULE_EXPECTS[name]}, "
-                f"got {getattr(self, name)!r}"
+                f"--{flag}: expected {STOP_RULE_EXPECTS[name]}, got {getattr(self, name)!r}"
             )
         object.__setattr__(self, "min_epochs", operator.index(self.min_epochs))
 

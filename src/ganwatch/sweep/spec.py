@@ -202,7 +202,8 @@ def _check_stop(path: Path, data: Any) -> StopRule | None:
     problems = stop_rule_problems(*values.values())
     if not kinds and "verdicts" not in problems:  # a stop: that names no verdict stops nothing
         problems.insert(0, "verdicts")
-    for name in problems:
+    if problems:
+        name = problems[0]
         expected = f"expected {STOP_RULE_EXPECTS[name]}, got {data.get(name, values[name])!r}"
         raise _fail(path, f"stop.{name}", expected)
     confidence = float(values["min_confidence"])
