@@ -62,9 +62,10 @@ def test_the_shipped_track_record_is_read_and_covers_the_image_and_point_verdict
     assert records == parse_track_record(document)
     assert {family for family, _ in records} <= {*FAMILIES, HELD}
     assert {kind for _, kind in records} <= set(CALIBRATED_KINDS)
-    for family in ("images", "points", HELD):
+    for family in ("images", "points"):
         for kind in CALIBRATED_KINDS:
             assert records[(family, kind)].total > 0, (family, kind)
+    assert records[(HELD, "healthy")].total > 0
     # why held verdicts have a record of their own: a healthy verdict the detectors no longer
     # find is right far less often than one they still find, on either family
     held = records[(HELD, "healthy")].share
@@ -116,3 +117,15 @@ def test_a_held_verdict_has_a_record_of_its_own_and_says_so() -> None:
     assert note.epoch is None  # a record, not a measurement: never dated
     # the family's own record is another matter
     assert calibrated(0.67, "healthy", "points", record) == 0.67
+
+
+def test_a_held_kind_with_no_record_is_said_with_an_even_chance_at_most() -> None:
+    """The calibration half may never hold a kind (a collapse is no longer held against a
+    convergence failure, which replaces it at once): such a held verdict is capped at 0.5,
+    and says why, rather than keeping the confidence it had when found."""
+    empty: dict = {}
+    cap, note = calibrate(0.98, "mode_collapse", HELD, empty)
+    assert cap == 0.5
+    assert note is not None and "never seen (an even chance)" in note.note and "0.98" in note.note
+    assert calibrate(0.3, "mode_collapse", HELD, empty) == (0.3, None)
+    assert calibrate(0.98, "mode_collapse", "points", empty) == (0.98, None)  # families: no cap

@@ -42,23 +42,38 @@ def test_the_default_hold_is_two_evaluations() -> None:
 
 def test_a_flapping_sequence_gives_one_steady_verdict() -> None:
     # The latent-1 quick run's epochs 4-7, and on: collapse and convergence failure in turn.
+    # The convergence failure outranks the collapse, so it replaces it at once, then holds.
     flapping = [WU, MC, CF, MC, CF, MC, CF, MC]
-    assert reported_kinds(flapping) == [WU] + [MC] * 7
+    assert reported_kinds(flapping) == [WU, MC] + [CF] * 6
     verdicts = replay(flapping)
-    assert [v.kind for v in verdicts] == [WU] + [MC] * 7
+    assert [v.kind for v in verdicts] == [WU, MC] + [CF] * 6
     assert [v.found_kind for v in verdicts] == flapping  # nothing hidden
-    assert {v.since_step for v in verdicts[1:]} == {200}  # since the collapse was reported
+    assert {v.since_step for v in verdicts[2:]} == {300}  # since the failure was reported
+    # Any other pair in turn keeps the kind reported first.
+    assert reported_kinds([WU, CF, MC, CF, MC, CF]) == [WU] + [CF] * 5
+    assert reported_kinds([WU, OK, MC, OK, MC, OK]) == [WU] + [OK] * 5
 
 
 def test_a_real_change_is_reported_after_n_evaluations() -> None:
-    kinds = [WU, MC, MC, CF, CF, CF]
-    assert reported_kinds(kinds) == [WU, MC, MC, MC, CF, CF]
-    assert reported_kinds(kinds, hold=3) == [WU, MC, MC, MC, MC, CF]
+    kinds = [WU, CF, CF, MC, MC, MC]
+    assert reported_kinds(kinds) == [WU, CF, CF, CF, MC, MC]
+    assert reported_kinds(kinds, hold=3) == [WU, CF, CF, CF, CF, MC]
     assert reported_kinds(kinds, hold=1) == kinds  # hold 1: no hysteresis
     verdicts = replay(kinds)
     # Confirmed at epoch 5; since_step is the new kind's onset as the detectors saw it.
-    assert (verdicts[4].kind, verdicts[4].epoch, verdicts[4].since_step) == (CF, 5, 500)
+    assert (verdicts[4].kind, verdicts[4].epoch, verdicts[4].since_step) == (MC, 5, 500)
     assert verdicts[4].raw_kind is None
+
+
+def test_a_convergence_failure_replaces_a_collapse_at_once() -> None:
+    """It outranks a collapse in diagnose's priority (samples far from the data, or D wins),
+    so waiting would only report the collapse's remedies one evaluation longer."""
+    kinds = [WU, MC, MC, CF]
+    assert reported_kinds(kinds) == kinds
+    assert reported_kinds(kinds, hold=3) == kinds
+    assert reported_kinds(kinds, at_once=()) == [WU, MC, MC, MC]  # the rule before it
+    last = replay(kinds)[-1]
+    assert (last.kind, last.raw_kind, last.since_step) == (CF, None, 400)
 
 
 def test_back_to_healthy_also_needs_n_evaluations() -> None:
@@ -100,8 +115,8 @@ def test_numbers_measured_before_the_verdicts_epoch_say_when() -> None:
 
 def test_a_held_verdict_keeps_its_own_and_marks_the_unconfirmed_evidence() -> None:
     first = steady_verdict(raw(MC, 2, since=100, note="two classes"), None, [MC])
-    held = steady_verdict(raw(CF, 3, note="noise"), first, [MC, CF])
-    assert (held.kind, held.raw_kind, held.found_kind) == (MC, CF, CF)
+    held = steady_verdict(raw(OK, 3, note="fine"), first, [MC, OK])
+    assert (held.kind, held.raw_kind, held.found_kind) == (MC, OK, OK)
     assert (held.epoch, held.step, held.since_step) == (3, 300, 100)
     # capped by the held verdicts' record (the shipped one: below this raw 0.8), which says so
     cap, note = calibrate(first.confidence, MC, HELD)
@@ -110,17 +125,17 @@ def test_a_held_verdict_keeps_its_own_and_marks_the_unconfirmed_evidence() -> No
     notes = [e.note for e in held.evidence]
     assert notes[0] == "two classes (measured at epoch 2)"  # not this epoch's numbers
     assert notes[1] == note.note
-    assert notes[2] == f"{PENDING_PREFIX}convergence failure, 1 of 2 evaluations) noise"
+    assert notes[2] == f"{PENDING_PREFIX}healthy, 1 of 2 evaluations) fine"
     # Held again by another kind: the older unconfirmed evidence does not pile up, nor the cap.
-    again = steady_verdict(raw(OK, 4, note="fine"), held, [MC, CF, OK])
+    again = steady_verdict(raw(WU, 4, note="early"), held, [MC, OK, WU])
     assert again.confidence == cap
     assert [e.note for e in again.evidence] == [
         "two classes (measured at epoch 2)",  # dated once, by the evaluation that measured it
         note.note,
-        f"{PENDING_PREFIX}healthy, 1 of 2 evaluations) fine",
+        f"{PENDING_PREFIX}warming up, 1 of 2 evaluations) early",
     ]
     d = again.to_dict()
-    assert (d["kind"], d["raw_kind"]) == (MC, OK)
+    assert (d["kind"], d["raw_kind"]) == (MC, WU)
     assert Verdict.from_dict(d) == again
 
 

@@ -337,14 +337,21 @@ def test_the_hold_rule_table_scores_each_rule_like_the_report(corpus) -> None:
     spec.loader.exec_module(hold_rules)
     assert hold_rules.changes(["a", "b", "a", "a", "c"]) == (3, 1)
     assert hold_rules.RULES["no wait at all"](["a", "b"]) == ["a", "b"]
+    own = hold_rules.RULES[hold_rules.GANWATCH]
     between = hold_rules.RULES["no wait between failures"]
-    found = ["warming_up", "mode_collapse", "convergence_failure"]
-    assert between(found)[-1] == "convergence_failure"  # at once
-    assert hold_rules.RULES["wait 2 (ganwatch)"](found)[-1] == "mode_collapse"  # held
+    before = hold_rules.RULES["wait 2 for every change (before)"]
+    to_failure = ["warming_up", "mode_collapse", "convergence_failure"]
+    assert between(to_failure)[-1] == own(to_failure)[-1] == "convergence_failure"  # at once
+    assert before(to_failure)[-1] == "mode_collapse"  # held
+    to_collapse = ["warming_up", "convergence_failure", "mode_collapse"]
+    assert between(to_collapse)[-1] == "mode_collapse"
+    assert own(to_collapse)[-1] == before(to_collapse)[-1] == "convergence_failure"
     out, _ = corpus
     summary = summarise(score_runs(out, read_corpus(out), DEFAULT))
     own = next(
-        line for line in hold_rules.hold_table(out, "all").splitlines() if "(ganwatch)" in line
+        line
+        for line in hold_rules.hold_table(out, "all").splitlines()
+        if hold_rules.GANWATCH in line
     )
     cells = [cell.strip() for cell in own.strip("|").split("|")]
     assert cells[1:4] == [

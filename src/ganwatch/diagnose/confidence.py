@@ -103,10 +103,15 @@ def shipped_track_record() -> TrackRecord:
 
 
 def _record_of(kind: str, family: str, record: TrackRecord | None) -> Record | None:
+    """The record that caps ``kind`` on ``family``; None: the detectors' number stands. A
+    held kind the calibration half never held gets the empty record, an even chance: the
+    detectors no longer find it, and nothing says it has been right more often than not."""
     if kind not in CALIBRATED_KINDS:
         return None
     found = (shipped_track_record() if record is None else record).get((family, kind))
-    return found if found is not None and found.total > 0 else None
+    if found is not None and found.total > 0:
+        return found
+    return Record(0, 0) if family == HELD else None
 
 
 def calibrate(
@@ -125,10 +130,12 @@ def calibrate(
     which, had = f"on {family}", "its signals add up to"
     if family == HELD:
         which, had = "held while a newer evaluation found another kind", "it had when found"
+    seen = f"were right {found.right} times in {found.total}"
+    if found.total == 0:
+        seen = "were never seen (an even chance)"
     note = (
-        f"Verdicts of {label} {which} were right {found.right} times in {found.total} on "
-        f"ganwatch's validation corpus, so this one is said with {found.share:.2f}, not the "
-        f"{strength:.2f} {had}."
+        f"Verdicts of {label} {which} {seen} on ganwatch's validation corpus, so this one is "
+        f"said with {found.share:.2f}, not the {strength:.2f} {had}."
     )
     return cap, Evidence(TRACK_RECORD_METRIC, cap, strength, "<", note)
 

@@ -38,7 +38,8 @@ class Thresholds:
     verdict_hold: int = _t(
         2,
         "reported verdict: evaluations in a row a new kind must be found before it replaces "
-        "the reported one (divergence, and the first verdict after warming_up: at once)",
+        "the reported one (at once: divergence, the first verdict after warming_up, and a "
+        "convergence failure over a mode collapse)",
     )
 
     # Realism decides first: samples that are not data-like are a convergence failure.

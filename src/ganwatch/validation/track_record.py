@@ -99,6 +99,8 @@ def track_record_table(
                 continue
             # three decimals: 233 of 234 is 0.996, not a certain-looking 1.00
             cap = f"{caps[key].share:.3f}" if key in caps and caps[key].total else "-"
+            if family == HELD and cap == "-":
+                cap = f"{Record(0, 0).share:.3f} (none held)"  # confidence._record_of
             line = f"| {family} | {kind} | {cap} | {cell(calibration.get(key))} |"
             if held_out is not None:
                 line += f" {cell(held_out.get(key))} |"
