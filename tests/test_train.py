@@ -194,8 +194,9 @@ def test_train_step_equals_the_articles_update_rule():
         opt_g.step()
     for ours, ref in ((state.generator, G), (state.discriminator, D)):
         for (name, a), b in zip(ours.named_parameters(), ref.parameters(), strict=True):
-            # Adam moves each weight by about lr = 2e-4 a step; rounding differs by < 1e-5
-            assert (a - b).abs().max().item() < 1e-5, name
+            # 5e-5: float32 sums round differently across CPUs (1.5e-5 seen on 2026-12-01's
+            # machine); a wrong update rule moves a weight by about lr (2e-4) a step
+            assert (a - b).abs().max().item() < 5e-5, name
     moved = (state.generator.fcn[0].weight - initial).abs().max().item()
     assert moved > 3e-4  # three steps really happened
 
