@@ -102,7 +102,7 @@ def shipped_track_record() -> TrackRecord:
     return parse_track_record(json.loads(TRACK_RECORD.read_text()))
 
 
-def _record_of(kind: str, family: str, record: TrackRecord | None) -> Record | None:
+def record_of(kind: str, family: str, record: TrackRecord | None) -> Record | None:
     """The record that caps ``kind`` on ``family``; None: the detectors' number stands. A
     held kind the calibration half never held gets the empty record, an even chance: the
     detectors no longer find it, and nothing says it has been right more often than not."""
@@ -122,7 +122,7 @@ def calibrate(
     evidence that says why, so that a person reading a low confidence sees where it comes
     from. ``family`` ``HELD``: the record of verdicts held against a newer finding, and
     ``strength`` the confidence the held verdict had."""
-    found = _record_of(kind, family, record)
+    found = record_of(kind, family, record)
     if found is None or round(found.share, 4) >= strength:
         return strength, None
     cap = round(found.share, 4)

@@ -17,7 +17,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ganwatch.atomic import write_atomically
-from ganwatch.diagnose.confidence import CALIBRATED_KINDS, FAMILIES, HELD, Record, family_of
+from ganwatch.diagnose.confidence import (
+    CALIBRATED_KINDS,
+    FAMILIES,
+    HELD,
+    Record,
+    family_of,
+    record_of,
+)
 from ganwatch.diagnose.replay import replay_run
 from ganwatch.diagnose.thresholds import DEFAULT, Thresholds
 from ganwatch.diagnose.verdict import History, Verdict
@@ -98,9 +105,10 @@ def track_record_table(
             if key not in calibration and key not in (held_out or {}):
                 continue
             # three decimals: 233 of 234 is 0.996, not a certain-looking 1.00
-            cap = f"{caps[key].share:.3f}" if key in caps and caps[key].total else "-"
-            if family == HELD and cap == "-":
-                cap = f"{Record(0, 0).share:.3f} (none held)"  # confidence._record_of
+            capping = record_of(kind, family, caps)  # what diagnose caps by
+            cap = "-" if capping is None else f"{capping.share:.3f}"
+            if capping is not None and capping.total == 0:
+                cap += " (none held)"
             line = f"| {family} | {kind} | {cap} | {cell(calibration.get(key))} |"
             if held_out is not None:
                 line += f" {cell(held_out.get(key))} |"
