@@ -309,6 +309,27 @@ def test_toy_data() -> None:
     assert diagnose(history(scattered, scattered)).kind == "convergence_failure"
 
 
+def test_toy_samples_crowded_onto_few_modes_are_a_collapse() -> None:
+    """Every mode holds a sample, but most samples sit on one or two: the mode shares' KL from
+    an even spread says collapse (as class KL does for images); an even spread is healthy,
+    and a KL between the two lines is neither."""
+    even = {"metric/modes_captured": 8, "metric/modes": 8, "metric/high_quality": 0.9}
+    crowded = {**even, "metric/mode_kl": 1.2}
+    verdict = diagnose(history(crowded, crowded))
+    assert verdict.kind == "mode_collapse"
+    assert "metric/mode_kl" in [e.metric for e in verdict.evidence]
+    assert diagnose(history(*[{**even, "metric/mode_kl": 0.05}] * 2)).kind == "healthy"
+    between = {**even, "metric/mode_kl": 0.5}
+    assert diagnose(history(between, between)).kind == "warming_up"
+    # the lines are thresholds
+    assert diagnose(history(crowded, crowded), Thresholds(toy_mode_kl=1.5)).kind == "warming_up"
+    loose = Thresholds(healthy_toy_mode_kl=0.6)
+    assert diagnose(history(between, between), loose).kind == "healthy"
+    # crowded but off the modes: not data-like, so a convergence failure, not a collapse
+    off = {**crowded, "metric/high_quality": 0.05}
+    assert diagnose(history(off, off)).kind == "convergence_failure"
+
+
 def test_one_decisive_signal_is_enough_at_the_first_evaluation() -> None:
     """Before ``min_epochs`` a failure needs ``decisive_confidence`` (one strong signal): a
     2-D GAN with no sample on a mode is a convergence failure at once, while one clear but

@@ -169,24 +169,37 @@ def detect_mode_collapse(h: History, t: Thresholds = DEFAULT) -> Finding | None:
             "The generator loss swings widely within the epoch, as when G hops between modes.",
             supporting=True,
         ),
-        _toy_collapse(h, t),
+        *_toy_collapse(h, t),
     ]
     return combine("mode_collapse", hits)
 
 
-def _toy_collapse(h: History, t: Thresholds) -> Hit | None:
-    """Toy 2-D data: too few modes captured while the samples sit on modes."""
+def _toy_collapse(h: History, t: Thresholds) -> list[Hit | None]:
+    """Toy 2-D data: too few modes captured, or the samples on modes spread unevenly over
+    them (most on a few), while the samples sit on modes."""
     modes = run_constant(h, "metric/modes", None)
     if modes is None:
-        return None
+        return []
     quality_gate = unless(compare(h.get("metric/high_quality"), "<", t.toy_min_quality))
-    return crossing(
-        h,
-        "metric/modes_captured",
-        "<",
-        t.toy_modes_frac * modes,
-        "few_modes",
-        t.weight_strong,
-        f"Only {{value:g}} of {modes:g} modes are captured.",
-        quality_gate,
-    )
+    return [
+        crossing(
+            h,
+            "metric/modes_captured",
+            "<",
+            t.toy_modes_frac * modes,
+            "few_modes",
+            t.weight_strong,
+            f"Only {{value:g}} of {modes:g} modes are captured.",
+            quality_gate,
+        ),
+        crossing(
+            h,
+            "metric/mode_kl",
+            ">",
+            t.toy_mode_kl,
+            "uneven_modes",
+            t.weight_strong,
+            "The samples on modes crowd onto a few of them (KL from an even spread, in nats).",
+            quality_gate,
+        ),
+    ]

@@ -52,6 +52,7 @@ def _health_checks(h: History, t: Thresholds) -> list[tuple[str, str, float, str
             "NDB bins mostly match.",
         ),
         ("metric/high_quality", ">", t.healthy_toy_quality, "Samples sit on modes."),
+        ("metric/mode_kl", "<", t.healthy_toy_mode_kl, "Samples spread evenly over the modes."),
     ]
     modes = run_constant(h, "metric/modes", None)
     if modes is not None:

@@ -72,6 +72,9 @@ class Thresholds:
     g_std_rel: float = _t(0.5, "collapse, supporting only: loss/g_std > this x |loss/g|")
     toy_modes_frac: float = _t(0.75, "collapse (toy): modes captured < this x modes")
     toy_min_quality: float = _t(0.2, "collapse (toy): ... while high_quality >= this")
+    toy_mode_kl: float = _t(
+        0.8, "collapse (toy): mode KL > this, while high_quality >= toy_min_quality (even: 0)"
+    )
 
     # Convergence failure.
     fid_far_ratio: float = _t(
@@ -99,6 +102,7 @@ class Thresholds:
     healthy_class_kl: float = _t(0.3, "healthy: class KL <= this")
     healthy_diversity: float = _t(0.6, "healthy: diversity >= this")
     healthy_toy_modes_frac: float = _t(0.9, "healthy (toy): modes captured >= this x modes")
+    healthy_toy_mode_kl: float = _t(0.3, "healthy (toy): mode KL <= this")
     settle_window: int = _t(3, "healthy: epochs of loss/g that must lie in a band")
     settle_band: float = _t(0.5, "healthy: (max - min) of those <= this x |mean|")
 

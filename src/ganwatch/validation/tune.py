@@ -34,6 +34,8 @@ SEARCH: Mapping[str, Sequence[float]] = {
     "ndb_k_margin": (0.1, 0.2, 0.3, 0.4, 0.5),
     "healthy_toy_modes_frac": (0.75, 0.875, 1.0),
     "toy_min_quality": (0.2, 0.3, 0.4, 0.5),
+    "toy_mode_kl": (0.5, 0.6, 0.8, 1.0),
+    "healthy_toy_mode_kl": (0.2, 0.3, 0.4),
 }
 PASSES = 2
 
