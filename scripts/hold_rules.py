@@ -25,6 +25,8 @@ from ganwatch.validation.score import Scored, summarise
 Rule = Callable[[Sequence[str]], list[str]]
 #: Failures one can move between at once under the "no wait between failures" rule.
 BETWEEN = ("mode_collapse", "convergence_failure")
+#: Kinds that say nothing is wrong (yet).
+CALM = ("warming_up", "healthy")
 
 
 def _steadied(found: Sequence[str], skip_wait: Callable[[str | None, str], bool]) -> list[str]:
@@ -41,10 +43,15 @@ def _steadied(found: Sequence[str], skip_wait: Callable[[str | None, str], bool]
 
 
 #: ganwatch's rule, named in the table; the test of this script finds its row by the name.
-GANWATCH = f"ganwatch (wait {DEFAULT.verdict_hold}, collapse -> convergence failure at once)"
+GANWATCH = f"ganwatch (wait {DEFAULT.verdict_hold}; a collapse gives way at once)"
+#: The rule before 2026-12-01: a collapse gave way at once only to a convergence failure.
+COLLAPSE_TO_FAILURE = (("mode_collapse", "convergence_failure"),)
 RULES: dict[str, Rule] = {
     GANWATCH: lambda found: reported_kinds(found),
-    f"wait {DEFAULT.verdict_hold} for every change (before)": lambda found: reported_kinds(
+    f"wait {DEFAULT.verdict_hold}, collapse -> convergence failure at once (before)": (
+        lambda found: reported_kinds(found, at_once=COLLAPSE_TO_FAILURE)
+    ),
+    f"wait {DEFAULT.verdict_hold} for every change": lambda found: reported_kinds(
         found, at_once=()
     ),
     "no wait between failures": lambda found: _steadied(
@@ -52,6 +59,9 @@ RULES: dict[str, Rule] = {
     ),
     "no wait leaving healthy": lambda found: _steadied(
         found, lambda previous, new: previous == "healthy"
+    ),
+    "any failure -> warming up or healthy at once": lambda found: _steadied(
+        found, lambda previous, new: previous in BETWEEN and new in CALM
     ),
     "no wait at all": lambda found: list(found),
 }

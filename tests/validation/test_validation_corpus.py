@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
 
 import numpy as np
@@ -13,7 +14,14 @@ from ganwatch.diagnose.confidence import CALIBRATED_KINDS, HELD, parse_track_rec
 from ganwatch.diagnose.replay import replay_run
 from ganwatch.store import RunStore
 from ganwatch.validation.command import validate
-from ganwatch.validation.corpus import CALIBRATION, HELD_OUT, RECIPES, Recipe, split_of
+from ganwatch.validation.corpus import (
+    CALIBRATION,
+    HELD_OUT,
+    RECIPES,
+    SEEDS,
+    Recipe,
+    split_of,
+)
 from ganwatch.validation.judge import RIGHT_VERDICTS, Truth
 from ganwatch.validation.rejudge import rejudge_corpus
 from ganwatch.validation.report import brier_score, replay_runs, report, score_runs, write_into
@@ -63,7 +71,7 @@ def corpus(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("corpus")
     threads = torch.get_num_threads()
-    runs = build_corpus(out, TINY, (0, 1))
+    runs = build_corpus(out, TINY, (0, 4))
     # Each run trains on one thread; in-process (jobs=1) the caller's setting comes back, or
     # every later computation would round differently.
     assert torch.get_num_threads() == threads
@@ -75,24 +83,27 @@ def test_every_recipe_builds_and_seeds_split_in_halves() -> None:
 
     for recipe in RECIPES:
         build_config(recipe.config(0))  # every recipe is a valid configuration
-    assert [split_of(s) for s in (0, 1, 2, 3)] == [CALIBRATION, HELD_OUT, CALIBRATION, HELD_OUT]
-    assert len(RECIPES) * 4 >= 60
+    halves = [split_of(s) for s in SEEDS]
+    assert halves.count(CALIBRATION) == halves.count(HELD_OUT) == 4
+    assert [s for s in SEEDS if split_of(s) == CALIBRATION] == [0, 1, 2, 3]
+    assert split_of(6) == split_of(7) == CALIBRATION  # spent on an earlier fresh check
+    assert len(RECIPES) * 4 >= 60  # each half alone has at least 60 runs
 
 
 def test_the_build_judges_every_epoch_and_resumes(corpus) -> None:
     out, runs = corpus
     assert sorted((r.recipe, r.seed, r.split) for r in runs) == [
         ("ring-tiny", 0, CALIBRATION),
-        ("ring-tiny", 1, HELD_OUT),
+        ("ring-tiny", 4, HELD_OUT),
         ("ring-tiny-nan", 0, CALIBRATION),
-        ("ring-tiny-nan", 1, HELD_OUT),
+        ("ring-tiny-nan", 4, HELD_OUT),
     ]
     healthy = next(r for r in runs if r.recipe == "ring-tiny")
     assert healthy.status == "finished" and sorted(healthy.truths) == [1, 2, 3]
     nan = next(r for r in runs if r.recipe == "ring-tiny-nan")
     assert nan.status == "diverged" and nan.truths[max(nan.truths)].label == "divergence"
     lines = (out / CORPUS_FILE).read_text().splitlines()
-    assert build_corpus(out, TINY, (0, 1)) and (out / CORPUS_FILE).read_text().splitlines() == lines
+    assert build_corpus(out, TINY, (0, 4)) and (out / CORPUS_FILE).read_text().splitlines() == lines
     assert read_corpus(out)[0].truths == runs[0].truths  # what was written reads back
 
 
@@ -118,7 +129,7 @@ def test_the_build_keeps_each_judged_generator_and_a_rejudge_reads_them(
     assert (out / CORPUS_FILE).read_text() == before
     # With changed rules, a run whose generators are kept is measured again; one built
     # before generators were kept keeps its numbers and is only labelled again from them.
-    shutil.rmtree(snapshot_path(out, healthy.recipe, 1, 1).parent)
+    shutil.rmtree(snapshot_path(out, healthy.recipe, 4, 1).parent)
     assert {t.label for t in healthy.truths.values()} == {"convergence_failure"}
     monkeypatch.setattr(judge, "FAILED_BELOW", -1.0)  # no bar to pass: none fails it
     measured = []
@@ -133,7 +144,7 @@ def test_the_build_keeps_each_judged_generator_and_a_rejudge_reads_them(
     assert measured == [judge.JUDGE_SAMPLES] * 3  # ring-tiny seed 0's three epochs
     again = {(r.recipe, r.seed): r for r in read_corpus(out)}
     old = {(r.recipe, r.seed): r for r in runs}
-    kept, kept_before = again[(healthy.recipe, 1)].truths, old[(healthy.recipe, 1)].truths
+    kept, kept_before = again[(healthy.recipe, 4)].truths, old[(healthy.recipe, 4)].truths
     assert [t.quality for t in kept.values()] == [t.quality for t in kept_before.values()]
     assert "convergence_failure" not in {t.label for t in kept.values()}
     remeasured = again[(healthy.recipe, 0)].truths
@@ -197,6 +208,15 @@ def test_report_and_tuning_read_the_corpus(corpus, tmp_path) -> None:
     assert "ganwatch validate report --out X" in text
     assert "| verdict at the end agrees with the truth |" in text
     assert "| ring-tiny-nan | divergence | 1 |" in text
+    assert "No held-out run" not in text
+    held = summarise(score_runs(out, [r for r in runs if r.split == HELD_OUT], DEFAULT))
+    assert f"| 4 | {held.runs_agree} of {held.runs_scored} | {held.agree} of " in text
+    # A corpus of calibration runs alone says that no figure is held out.
+    alone = tmp_path / "calibration-only"
+    shutil.copytree(out, alone)
+    kept = [line for line in (alone / CORPUS_FILE).read_text().splitlines() if '"seed": 0' in line]
+    (alone / CORPUS_FILE).write_text("\n".join(kept) + "\n")
+    assert "No held-out run" in report(alone) and "--seeds 4,5,8,9" in report(alone)
     doc = tmp_path / "doc.md"
     doc.write_text("before\n<!-- validation:start -->\nold\n<!-- validation:end -->\nafter\n")
     write_into(doc, "new")
@@ -308,7 +328,7 @@ def test_a_held_verdict_counts_under_the_held_record_not_its_family() -> None:
 
     truths = {1: Truth("healthy", 0.9, 8, 8, 0.01), 2: Truth("mode_collapse", 0.8, 2, 8, 1.4)}
     truths[3] = truths[2]
-    run = CorpusRun("ring", "converges", 0, CALIBRATION, 1, "finished", 1.0, truths)
+    run = CorpusRun("ring", "converges", 0, 1, "finished", 1.0, truths)
     verdicts = [
         Verdict("healthy", 1, 100, 100, 0.9),
         Verdict("healthy", 2, 200, 100, 0.9, raw_kind="mode_collapse"),  # held, wrong
@@ -339,13 +359,15 @@ def test_the_hold_rule_table_scores_each_rule_like_the_report(corpus) -> None:
     assert hold_rules.RULES["no wait at all"](["a", "b"]) == ["a", "b"]
     own = hold_rules.RULES[hold_rules.GANWATCH]
     between = hold_rules.RULES["no wait between failures"]
-    before = hold_rules.RULES["wait 2 for every change (before)"]
+    before = hold_rules.RULES["wait 2 for every change"]
     to_failure = ["warming_up", "mode_collapse", "convergence_failure"]
     assert between(to_failure)[-1] == own(to_failure)[-1] == "convergence_failure"  # at once
     assert before(to_failure)[-1] == "mode_collapse"  # held
     to_collapse = ["warming_up", "convergence_failure", "mode_collapse"]
     assert between(to_collapse)[-1] == "mode_collapse"
     assert own(to_collapse)[-1] == before(to_collapse)[-1] == "convergence_failure"
+    calming = ["warming_up", "mode_collapse", "warming_up"]
+    assert own(calming)[-1] == "warming_up" and before(calming)[-1] == "mode_collapse"
     out, _ = corpus
     summary = summarise(score_runs(out, read_corpus(out), DEFAULT))
     own = next(
@@ -367,7 +389,7 @@ def test_the_brier_score_by_hand() -> None:
 
     healthy = Truth("healthy", 0.9, 8, 8, 0.01)
     truths = {1: healthy, 2: healthy, 3: healthy, 4: Truth("undecided", 0.45, 8, 8, 0.2)}
-    run = CorpusRun("ring", "converges", 0, CALIBRATION, 1, "finished", 1.0, truths)
+    run = CorpusRun("ring", "converges", 0, 1, "finished", 1.0, truths)
     verdicts = [
         Verdict("healthy", 1, 100, 100, 0.9),
         Verdict("mode_collapse", 2, 200, 200, 0.6),

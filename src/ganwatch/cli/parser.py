@@ -10,6 +10,7 @@ from ganwatch.catalog.keys import METRIC_FAMILIES
 from ganwatch.config import DEVICES, PRECISIONS, PRESETS, SCALES
 from ganwatch.sweep.runner import ENGINES
 from ganwatch.sweep.summary import FORMATS
+from ganwatch.validation.corpus import HELD_OUT_SEEDS, SEEDS
 
 # Flags that map one-to-one onto TrainConfig fields: (flag, type, help).
 TRAIN_FLAGS: tuple[tuple[str, type, str], ...] = (
@@ -265,7 +266,12 @@ def _add_validate_command(sub) -> None:
     validate.add_argument("--out", required=True, metavar="DIR", help="the corpus folder")
     validate.add_argument("--jobs", type=int, default=1, metavar="N", help="runs at once (build)")
     validate.add_argument("--recipes", metavar="A,B", help="only these recipes (build)")
-    validate.add_argument("--seeds", metavar="0,1", help="only these seeds (build)")
+    validate.add_argument(
+        "--seeds",
+        metavar="0,1",
+        help=f"only these seeds (build; default {','.join(map(str, SEEDS))}; seeds "
+        f"{','.join(map(str, HELD_OUT_SEEDS))} form the held-out half, any other calibrates)",
+    )
     validate.add_argument("--data-dir", metavar="DIR", help="where the MNIST files are")
     validate.add_argument(
         "--write-docs", metavar="MD", help="report: write the section into this Markdown file"

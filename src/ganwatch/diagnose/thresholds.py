@@ -73,7 +73,7 @@ class Thresholds:
     toy_modes_frac: float = _t(0.75, "collapse (toy): modes captured < this x modes")
     toy_min_quality: float = _t(0.2, "collapse (toy): ... while high_quality >= this")
     toy_mode_kl: float = _t(
-        0.8, "collapse (toy): mode KL > this, while high_quality >= toy_min_quality (even: 0)"
+        0.6, "collapse (toy): mode KL > this, while high_quality >= toy_min_quality (even: 0)"
     )
 
     # Convergence failure.

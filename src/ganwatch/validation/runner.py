@@ -41,7 +41,6 @@ class CorpusRun:
     recipe: str
     intent: str
     seed: int
-    split: str
     run_id: int
     status: str
     seconds: float
@@ -51,6 +50,12 @@ class CorpusRun:
     def name(self) -> str:
         return f"{self.recipe}/seed={self.seed}"
 
+    @property
+    def split(self) -> str:
+        """The half this run belongs to, from its seed: a corpus built under an older split
+        is read under the current one."""
+        return split_of(self.seed)
+
     def to_json(self) -> str:
         data = {k: v for k, v in self.__dict__.items() if k != "truths"}
         data["truths"] = {str(e): t.to_dict() for e, t in sorted(self.truths.items())}
@@ -59,6 +64,7 @@ class CorpusRun:
     @classmethod
     def from_json(cls, line: str) -> CorpusRun:
         data = json.loads(line)
+        data.pop("split", None)  # written by builds before the split was derived from seeds
         truths = {int(e): Truth(**t) for e, t in data.pop("truths").items()}
         return cls(**data, truths=truths)
 
@@ -118,7 +124,6 @@ def _train_and_judge(recipe: Recipe, seed: int, store_root: str, data_dir: str |
         recipe.name,
         recipe.intent,
         seed,
-        split_of(seed),
         result.run_id,
         result.status,
         time.perf_counter() - started,
