@@ -19,8 +19,8 @@ exceptions where waiting costs more than it saves:
   corpus's calibration half (seeds 0-3, 76 runs; ``scripts/hold_rules.py``): against
   waiting for every change, 13 more of 1,184 evaluations and one more run end right, no
   false alarm instead of 2 (both a collapse held over an MNIST MLP run whose digits had
-  become varied), at the cost of 17 more flaps. The ways back, to a collapse, and away
-  from a convergence failure (held ones were right 76 of 85 times), still wait.
+  become varied), at the cost of 17 more flaps. Every other change still waits: a held
+  convergence failure was right 76 of 85 times.
 
 Nothing is hidden: a held verdict carries the detectors' own kind as `raw_kind`, and its
 evidence lists what they found, marked as not yet confirmed, beside the held kind's own

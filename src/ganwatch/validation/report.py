@@ -171,10 +171,7 @@ def report(out: str | Path, thresholds: Thresholds = DEFAULT, command: str = "")
         ),
         *_headline(held_summary, held_strict),
         "",
-        "#### Each held-out seed alone",
-        "",
-        *per_seed(held_replays),
-        "",
+        *(["#### Each held-out seed alone", "", *per_seed(held_replays), ""] if held else []),
         "#### Per evaluation (held-out half)",
         "",
         confusion_table(held_summary.confusion, "evaluations"),
@@ -212,7 +209,7 @@ def report(out: str | Path, thresholds: Thresholds = DEFAULT, command: str = "")
         f"{brier:.4f} over the held-out half's {scored} scored verdicts of a kind with a track "
         f"record, {cal_brier:.4f} over the calibration half's {cal_scored}.",
         "",
-        "#### The same on the calibration half (every other seed, tuned on)",
+        "#### The same on the calibration half (every seed not held out, tuned on)",
         "",
         *_headline(cal_summary, cal_strict, "calibration half"),
     ]
