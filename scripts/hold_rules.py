@@ -16,7 +16,7 @@ import argparse
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ganwatch.diagnose.steady import reported_kind, reported_kinds
+from ganwatch.diagnose.steady import OPEN_KINDS, reported_kind, reported_kinds
 from ganwatch.diagnose.thresholds import DEFAULT
 from ganwatch.validation.report import half, paired, replay_runs
 from ganwatch.validation.runner import read_corpus
@@ -29,30 +29,41 @@ BETWEEN = ("mode_collapse", "convergence_failure")
 CALM = ("warming_up", "healthy")
 
 
-def _steadied(found: Sequence[str], skip_wait: Callable[[str | None, str], bool]) -> list[str]:
-    """``found`` steadied by ganwatch's rule, except that a change for which ``skip_wait``
-    (previous reported kind, newly found kind) holds is reported at once."""
+#: The kinds never held before 2026-12-01, when a collapse was held too.
+OPEN_BEFORE = ("warming_up",)
+
+
+def _steadied(
+    found: Sequence[str],
+    skip_wait: Callable[[str | None, str], bool],
+    open_kinds: Sequence[str] = OPEN_KINDS,
+) -> list[str]:
+    """``found`` steadied by ganwatch's rule (with ``open_kinds`` never held), except that a
+    change for which ``skip_wait`` (previous reported kind, newly found kind) holds is
+    reported at once."""
     out: list[str] = []
     for i, new in enumerate(found):
         previous = out[-1] if out else None
         if skip_wait(previous, new):
             out.append(new)
         else:
-            out.append(reported_kind(previous, found[: i + 1], DEFAULT.verdict_hold))
+            out.append(reported_kind(previous, found[: i + 1], DEFAULT.verdict_hold, open_kinds))
     return out
 
 
 #: ganwatch's rule, named in the table; the test of this script finds its row by the name.
 GANWATCH = f"ganwatch (wait {DEFAULT.verdict_hold}; a collapse gives way at once)"
-#: The rule before 2026-12-01: a collapse gave way at once only to a convergence failure.
-COLLAPSE_TO_FAILURE = (("mode_collapse", "convergence_failure"),)
 RULES: dict[str, Rule] = {
     GANWATCH: lambda found: reported_kinds(found),
     f"wait {DEFAULT.verdict_hold}, collapse -> convergence failure at once (before)": (
-        lambda found: reported_kinds(found, at_once=COLLAPSE_TO_FAILURE)
+        lambda found: _steadied(
+            found,
+            lambda previous, new: (previous, new) == ("mode_collapse", "convergence_failure"),
+            OPEN_BEFORE,
+        )
     ),
     f"wait {DEFAULT.verdict_hold} for every change": lambda found: reported_kinds(
-        found, at_once=()
+        found, open_kinds=OPEN_BEFORE
     ),
     "no wait between failures": lambda found: _steadied(
         found, lambda previous, new: previous in BETWEEN and new in BETWEEN

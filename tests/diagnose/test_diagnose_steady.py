@@ -71,7 +71,7 @@ def test_a_convergence_failure_replaces_a_collapse_at_once() -> None:
     kinds = [WU, MC, MC, CF]
     assert reported_kinds(kinds) == kinds
     assert reported_kinds(kinds, hold=3) == kinds
-    assert reported_kinds(kinds, at_once=()) == [WU, MC, MC, MC]  # the rule before it
+    assert reported_kinds(kinds, open_kinds=(WU,)) == [WU, MC, MC, MC]  # the rule before it
     last = replay(kinds)[-1]
     assert (last.kind, last.raw_kind, last.since_step) == (CF, None, 400)
 
@@ -86,7 +86,7 @@ def test_a_collapse_the_detectors_no_longer_find_is_not_held() -> None:
     two false alarms); the way back to the collapse waits as any change does."""
     assert reported_kinds([WU, MC, OK, MC, OK, OK]) == [WU, MC, OK, OK, OK, OK]
     assert reported_kinds([WU, MC, MC, WU, OK]) == [WU, MC, MC, WU, OK]
-    assert reported_kinds([WU, MC, WU, OK], at_once=()) == [WU, MC, MC, MC]  # before
+    assert reported_kinds([WU, MC, WU, OK], open_kinds=(WU,)) == [WU, MC, MC, MC]  # before
     verdicts = replay([WU, MC, MC, WU])
     assert (verdicts[-1].kind, verdicts[-1].raw_kind) == (WU, None)
 

@@ -10,7 +10,7 @@ exceptions where waiting costs more than it saves:
 - `divergence` is reported at once (NaN does not get better, and training must stop);
 - the first verdict after `warming_up` (or after none) is reported at once, because the
   delay in detecting a failure is what the monitor exists to keep short;
-- a reported `mode_collapse` gives way at once (``AT_ONCE``) to a `convergence_failure`,
+- a reported `mode_collapse` gives way at once (``OPEN_KINDS``) to a `convergence_failure`,
   which outranks it in `diagnose`'s priority (the samples are far from the data or D wins
   outright, so the class and mode counts behind the collapse no longer describe data-like
   samples), and to `warming_up` or `healthy`: a collapse the detectors no longer find is
@@ -44,15 +44,10 @@ from ganwatch.diagnose.verdict import Verdict
 
 # Kinds reported as soon as they are found, whatever was reported before.
 IMMEDIATE_KINDS = ("divergence",)
-# After these (or no verdict yet) the next kind found is reported at once.
-OPEN_KINDS = ("warming_up",)
-#: Changes (reported kind, newly found kind) reported at once: a collapse gives way to a
-#: finding that outranks it in ``diagnose``'s priority, or that it is no longer found.
-AT_ONCE: tuple[tuple[str, str], ...] = (
-    ("mode_collapse", "convergence_failure"),
-    ("mode_collapse", "warming_up"),
-    ("mode_collapse", "healthy"),
-)
+#: Kinds never held: after these (or no verdict yet) the next kind found is reported at
+#: once. A collapse gives way to a finding that outranks it in ``diagnose``'s priority, or
+#: to one that says it is no longer found.
+OPEN_KINDS: tuple[str, ...] = ("warming_up", "mode_collapse")
 
 
 def streak(found: Sequence[str]) -> int:
@@ -69,20 +64,18 @@ def reported_kind(
     previous: str | None,
     found: Sequence[str],
     hold: int,
-    at_once: Sequence[tuple[str, str]] = AT_ONCE,
+    open_kinds: Sequence[str] = OPEN_KINDS,
 ) -> str:
     """The kind to report after the latest evaluation.
 
     `previous` is what was reported after the evaluation before (None: nothing yet); `found`
-    is what the detectors found at every evaluation so far, oldest first; `at_once` the
-    changes that need no wait (``scripts/hold_rules.py`` passes others to compare rules).
+    is what the detectors found at every evaluation so far, oldest first; `open_kinds` the
+    reported kinds never held (``scripts/hold_rules.py`` passes others to compare rules).
     """
     if not found:
         raise ValueError("reported_kind needs at least the latest evaluation's kind")
     new = found[-1]
-    if previous is None or new == previous or new in IMMEDIATE_KINDS or previous in OPEN_KINDS:
-        return new
-    if (previous, new) in at_once:
+    if previous is None or new == previous or new in IMMEDIATE_KINDS or previous in open_kinds:
         return new
     return new if streak(found) >= hold else previous
 
@@ -90,12 +83,12 @@ def reported_kind(
 def reported_kinds(
     found: Sequence[str],
     hold: int = DEFAULT.verdict_hold,
-    at_once: Sequence[tuple[str, str]] = AT_ONCE,
+    open_kinds: Sequence[str] = OPEN_KINDS,
 ) -> list[str]:
     """The reported kind after each evaluation of a whole run (replays, validation, tests)."""
     out: list[str] = []
     for i in range(len(found)):
-        out.append(reported_kind(out[-1] if out else None, found[: i + 1], hold, at_once))
+        out.append(reported_kind(out[-1] if out else None, found[: i + 1], hold, open_kinds))
     return out
 
 
