@@ -22,59 +22,73 @@ from ganwatch.validation.report import half, paired, replay_runs
 from ganwatch.validation.runner import read_corpus
 from ganwatch.validation.score import Scored, summarise
 
-Rule = Callable[[Sequence[str]], list[str]]
+Rule = Callable[[Sequence[str], Sequence[bool]], list[str]]
 #: Failures one can move between at once under the "no wait between failures" rule.
 BETWEEN = ("mode_collapse", "convergence_failure")
 #: Kinds that say nothing is wrong (yet).
 CALM = ("warming_up", "healthy")
 
 
-#: The kinds never held before 2026-12-01, when a collapse was held too.
+#: The kinds never held before the morning of 2026-12-01, when a collapse was held too.
 OPEN_BEFORE = ("warming_up",)
 
 
 def _steadied(
     found: Sequence[str],
+    firm: Sequence[bool],
     skip_wait: Callable[[str | None, str], bool],
     open_kinds: Sequence[str] = OPEN_KINDS,
 ) -> list[str]:
-    """``found`` steadied by ganwatch's rule (with ``open_kinds`` never held), except that a
-    change for which ``skip_wait`` (previous reported kind, newly found kind) holds is
-    reported at once."""
+    """``found`` steadied by ganwatch's rule (with ``open_kinds`` never held and the ``firm``
+    findings reported at once), except that a change for which ``skip_wait`` (previous
+    reported kind, newly found kind) holds is reported at once too."""
     out: list[str] = []
     for i, new in enumerate(found):
         previous = out[-1] if out else None
         if skip_wait(previous, new):
             out.append(new)
         else:
-            out.append(reported_kind(previous, found[: i + 1], DEFAULT.verdict_hold, open_kinds))
+            hold = DEFAULT.verdict_hold
+            out.append(reported_kind(previous, found[: i + 1], hold, open_kinds, firm[i]))
     return out
 
 
+def _divergence_only(found: Sequence[str]) -> list[bool]:
+    """The firm flags of the rule before 2026-12-01's afternoon: divergence alone."""
+    return [kind == "divergence" for kind in found]
+
+
 #: ganwatch's rule, named in the table; the test of this script finds its row by the name.
-GANWATCH = f"ganwatch (wait {DEFAULT.verdict_hold}; a collapse gives way at once)"
+GANWATCH = (
+    f"ganwatch (wait {DEFAULT.verdict_hold}; a collapse gives way at once; "
+    "a collapse on the modes is firm)"
+)
 RULES: dict[str, Rule] = {
-    GANWATCH: lambda found: reported_kinds(found),
-    f"wait {DEFAULT.verdict_hold}, collapse -> convergence failure at once (before)": (
-        lambda found: _steadied(
+    GANWATCH: lambda found, firm: reported_kinds(found, firm=firm),
+    f"wait {DEFAULT.verdict_hold}; a collapse gives way at once (before: only divergence firm)": (
+        lambda found, firm: reported_kinds(found, firm=_divergence_only(found))
+    ),
+    f"wait {DEFAULT.verdict_hold}, collapse -> convergence failure at once (older)": (
+        lambda found, firm: _steadied(
             found,
+            _divergence_only(found),
             lambda previous, new: (previous, new) == ("mode_collapse", "convergence_failure"),
             OPEN_BEFORE,
         )
     ),
-    f"wait {DEFAULT.verdict_hold} for every change": lambda found: reported_kinds(
-        found, open_kinds=OPEN_BEFORE
+    f"wait {DEFAULT.verdict_hold} for every change": lambda found, firm: reported_kinds(
+        found, open_kinds=OPEN_BEFORE, firm=_divergence_only(found)
     ),
-    "no wait between failures": lambda found: _steadied(
-        found, lambda previous, new: previous in BETWEEN and new in BETWEEN
+    "no wait between failures": lambda found, firm: _steadied(
+        found, firm, lambda previous, new: previous in BETWEEN and new in BETWEEN
     ),
-    "no wait leaving healthy": lambda found: _steadied(
-        found, lambda previous, new: previous == "healthy"
+    "no wait leaving healthy": lambda found, firm: _steadied(
+        found, firm, lambda previous, new: previous == "healthy"
     ),
-    "any failure -> warming up or healthy at once": lambda found: _steadied(
-        found, lambda previous, new: previous in BETWEEN and new in CALM
+    "any failure -> warming up or healthy at once": lambda found, firm: _steadied(
+        found, firm, lambda previous, new: previous in BETWEEN and new in CALM
     ),
-    "no wait at all": lambda found: list(found),
+    "no wait at all": lambda found, firm: list(found),
 }
 
 
@@ -92,6 +106,8 @@ def hold_table(out: Path, split: str) -> str:
     replayed = replay_runs(out, runs if split == "all" else half(runs, split), DEFAULT)
     scored = paired(replayed)
     found = {run.name: [v.found_kind for v in verdicts] for run, verdicts in replayed}
+    # A firm finding is never held, so the reported verdict at its evaluation is the finding.
+    firm = {run.name: [v.firm and not v.held for v in verdicts] for run, verdicts in replayed}
     rows = [
         f"{split} ({len(scored)} runs)",
         "",
@@ -100,7 +116,9 @@ def hold_table(out: Path, split: str) -> str:
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, rule in RULES.items():
-        steadied = [Scored(s.name, s.recipe, s.truths, rule(found[s.name])) for s in scored]
+        steadied = [
+            Scored(s.name, s.recipe, s.truths, rule(found[s.name], firm[s.name])) for s in scored
+        ]
         summary = summarise(steadied)
         changed = [changes(run.reported) for run in steadied]
         worst = str(max(summary.delays)) if summary.delays else "-"

@@ -194,7 +194,11 @@ def test_stop_on_rejects_unknown_verdicts(tmp_path):
 
 # Toy-data metrics handed to the Monitor as extras: the detectors read them like measured ones.
 ALL_MODES = {"metric/modes_captured": 8.0, "metric/modes": 8.0, "metric/high_quality": 0.9}
-FEW_MODES = {**ALL_MODES, "metric/modes_captured": 3.0}  # mode collapse
+# A mode collapse with a quarter of the samples on modes: past toy_min_quality, so a collapse,
+# but short of a healthy run's share, so not firm: it waits to be confirmed.
+FEW_MODES = {**ALL_MODES, "metric/modes_captured": 3.0, "metric/high_quality": 0.25}
+# The same collapse with most samples on the modes: firm, reported at once.
+FIRM_FEW_MODES = {**ALL_MODES, "metric/modes_captured": 3.0}
 OFF_MODES = {**ALL_MODES, "metric/high_quality": 0.05}  # convergence failure
 
 
@@ -235,6 +239,12 @@ def test_a_flapping_diagnosis_is_reported_steadily_and_recorded_raw(tmp_path):
         (5, "convergence_failure", "mode_collapse"),
     ]
     assert {p["since_step"] for p in payloads[1:]} == {10}  # since the reported kind holds
+    # A collapse with most samples on the modes is firm: it replaces the held convergence
+    # failure at once, and stops the run.
+    verdict = _epoch(mon, FIRM_FEW_MODES, rng)
+    assert (verdict.kind, verdict.raw_kind, verdict.firm) == ("mode_collapse", None, True)
+    assert mon.should_stop
+    assert changes[-1] == ("convergence_failure", "mode_collapse")
     mon.close()
 
 

@@ -227,6 +227,7 @@ def test_verdict_round_trips_through_json() -> None:
         "evidence",
         "remedies",
         "raw_kind",
+        "firm",
     }
     assert d["raw_kind"] == "mode_collapse"  # the detectors agreed with what was reported
     assert d["evidence"][0] == {

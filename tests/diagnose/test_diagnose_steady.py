@@ -21,11 +21,15 @@ from ganwatch.diagnose.steady import streak
 MC, CF, OK, WU, DIV = "mode_collapse", "convergence_failure", "healthy", "warming_up", "divergence"
 
 
-def raw(kind: str, epoch: int, since: int | None = None, note: str = "") -> Verdict:
-    """A per-evaluation verdict as `diagnose` gives it, 100 steps an epoch."""
+def raw(
+    kind: str, epoch: int, since: int | None = None, note: str = "", firm: bool = False
+) -> Verdict:
+    """A per-evaluation verdict as `diagnose` gives it, 100 steps an epoch (divergence is
+    always firm)."""
     evidence = [Evidence(f"metric/{kind}", float(epoch), 0.0, ">", note or kind, epoch)]
     since_step = None if kind == WU else (since if since is not None else 100 * epoch)
-    return Verdict(kind, epoch, 100 * epoch, since_step, 0.8, evidence)
+    firm = firm or kind == DIV
+    return Verdict(kind, epoch, 100 * epoch, since_step, 0.8, evidence, firm=firm)
 
 
 def replay(kinds: list[str], thresholds: Thresholds = DEFAULT) -> list[Verdict]:
@@ -91,10 +95,23 @@ def test_a_collapse_the_detectors_no_longer_find_is_not_held() -> None:
     assert (verdicts[-1].kind, verdicts[-1].raw_kind) == (WU, None)
 
 
-def test_divergence_is_reported_at_once() -> None:
-    assert reported_kinds([WU, MC, MC, DIV]) == [WU, MC, MC, DIV]
-    assert reported_kinds([OK, OK, DIV]) == [OK, OK, DIV]
+def test_a_firm_finding_is_reported_at_once() -> None:
+    # Divergence is always firm (diagnose sets it).
+    assert reported_kinds([WU, MC, MC, DIV], firm=[0, 0, 0, 1]) == [WU, MC, MC, DIV]
+    assert reported_kinds([OK, OK, DIV], firm=[0, 0, 1]) == [OK, OK, DIV]
+    assert reported_kinds([OK, OK, DIV]) == [OK, OK, OK]  # not firm: it would wait
     assert replay([OK, OK, DIV])[-1].kind == DIV
+    # A collapse on the modes replaces a held convergence failure at once; one that is not
+    # firm waits for the second evaluation in a row.
+    assert reported_kinds([WU, CF, CF, MC, MC], firm=[0, 0, 0, 1, 1]) == [WU, CF, CF, MC, MC]
+    assert reported_kinds([WU, CF, CF, MC, MC]) == [WU, CF, CF, CF, MC]
+    first = steady_verdict(raw(CF, 2), None, [CF])
+    firm = steady_verdict(raw(MC, 3, note="few modes", firm=True), first, [CF, MC])
+    assert (firm.kind, firm.raw_kind, firm.firm) == (MC, None, True)
+    assert Verdict.from_dict(firm.to_dict()) == firm
+    assert steady_verdict(raw(MC, 3), first, [CF, MC]).kind == CF
+    with pytest.raises(ValueError, match="firm has 1 flags for 2 findings"):
+        reported_kinds([WU, MC], firm=[True])
 
 
 def test_the_first_verdict_after_warming_up_is_reported_at_once() -> None:

@@ -309,6 +309,33 @@ def test_toy_data() -> None:
     assert diagnose(history(scattered, scattered)).kind == "convergence_failure"
 
 
+def test_a_toy_collapse_on_the_modes_is_firm() -> None:
+    """On 2-D data the share of samples on a mode is measured directly: a collapse found
+    while it is as high as a healthy run's is firm (reported without waiting), says why in
+    its evidence, and one found on fewer samples on modes is not; nor is an image collapse,
+    nor any other kind but divergence."""
+    on_modes = {"metric/modes_captured": 3, "metric/modes": 8, "metric/high_quality": 0.9}
+    verdict = diagnose(history(on_modes, on_modes))
+    assert (verdict.kind, verdict.firm) == ("mode_collapse", True)
+    quality = [e for e in verdict.evidence if e.metric == "metric/high_quality"]
+    assert [(e.value, e.threshold, e.op, e.epoch) for e in quality] == [(0.9, 0.3, ">", 2)]
+    assert "without waiting" in quality[0].note
+    sparse = {**on_modes, "metric/high_quality": 0.25}  # past toy_min_quality, not healthy's
+    verdict = diagnose(history(sparse, sparse))
+    assert (verdict.kind, verdict.firm) == ("mode_collapse", False)
+    assert "metric/high_quality" not in [e.metric for e in verdict.evidence]
+    # the line is healthy_toy_quality
+    raised = Thresholds(healthy_toy_quality=0.95)
+    assert not diagnose(history(on_modes, on_modes), raised).firm
+    two_classes = {**TWO_CLASSES, **HEALTHY_LOSSES}
+    image = diagnose(history(two_classes, two_classes))
+    assert (image.kind, image.firm) == ("mode_collapse", False)
+    good = {**on_modes, "metric/modes_captured": 8}
+    assert not diagnose(history(good, good)).firm  # healthy
+    nan = diagnose(history(good, {**good, "step": 150}, nonfinite_step=150))
+    assert (nan.kind, nan.firm) == ("divergence", True)
+
+
 def test_toy_samples_crowded_onto_few_modes_are_a_collapse() -> None:
     """Every mode holds a sample, but most samples sit on one or two: the mode shares' KL from
     an even spread says collapse (as class KL does for images); an even spread is healthy,

@@ -71,7 +71,7 @@ def corpus(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("corpus")
     threads = torch.get_num_threads()
-    runs = build_corpus(out, TINY, (0, 4))
+    runs = build_corpus(out, TINY, (0, 10))
     # Each run trains on one thread; in-process (jobs=1) the caller's setting comes back, or
     # every later computation would round differently.
     assert torch.get_num_threads() == threads
@@ -84,26 +84,29 @@ def test_every_recipe_builds_and_seeds_split_in_halves() -> None:
     for recipe in RECIPES:
         build_config(recipe.config(0))  # every recipe is a valid configuration
     halves = [split_of(s) for s in SEEDS]
-    assert halves.count(CALIBRATION) == halves.count(HELD_OUT) == 4
-    assert [s for s in SEEDS if split_of(s) == CALIBRATION] == [0, 1, 2, 3]
-    assert split_of(6) == split_of(7) == CALIBRATION  # spent on an earlier fresh check
-    assert len(RECIPES) * 4 >= 60  # each half alone has at least 60 runs
+    assert halves.count(CALIBRATION) == 8 and halves.count(HELD_OUT) == 4
+    assert [s for s in SEEDS if split_of(s) == HELD_OUT] == [10, 11, 12, 13]
+    # Seeds read while a rule was chosen calibrate: 6 and 7 (a fresh check), 1 and 3 (held
+    # out until the morning of 2026-12-01), 4, 5, 8 and 9 (held out until that afternoon).
+    assert {split_of(s) for s in (1, 3, 4, 5, 6, 7, 8, 9)} == {CALIBRATION}
+    assert len(RECIPES) * 4 >= 60  # the held-out half alone has at least 60 runs
 
 
 def test_the_build_judges_every_epoch_and_resumes(corpus) -> None:
     out, runs = corpus
     assert sorted((r.recipe, r.seed, r.split) for r in runs) == [
         ("ring-tiny", 0, CALIBRATION),
-        ("ring-tiny", 4, HELD_OUT),
+        ("ring-tiny", 10, HELD_OUT),
         ("ring-tiny-nan", 0, CALIBRATION),
-        ("ring-tiny-nan", 4, HELD_OUT),
+        ("ring-tiny-nan", 10, HELD_OUT),
     ]
     healthy = next(r for r in runs if r.recipe == "ring-tiny")
     assert healthy.status == "finished" and sorted(healthy.truths) == [1, 2, 3]
     nan = next(r for r in runs if r.recipe == "ring-tiny-nan")
     assert nan.status == "diverged" and nan.truths[max(nan.truths)].label == "divergence"
     lines = (out / CORPUS_FILE).read_text().splitlines()
-    assert build_corpus(out, TINY, (0, 4)) and (out / CORPUS_FILE).read_text().splitlines() == lines
+    assert build_corpus(out, TINY, (0, 10))
+    assert (out / CORPUS_FILE).read_text().splitlines() == lines
     assert read_corpus(out)[0].truths == runs[0].truths  # what was written reads back
 
 
@@ -129,7 +132,7 @@ def test_the_build_keeps_each_judged_generator_and_a_rejudge_reads_them(
     assert (out / CORPUS_FILE).read_text() == before
     # With changed rules, a run whose generators are kept is measured again; one built
     # before generators were kept keeps its numbers and is only labelled again from them.
-    shutil.rmtree(snapshot_path(out, healthy.recipe, 4, 1).parent)
+    shutil.rmtree(snapshot_path(out, healthy.recipe, 10, 1).parent)
     assert {t.label for t in healthy.truths.values()} == {"convergence_failure"}
     monkeypatch.setattr(judge, "FAILED_BELOW", -1.0)  # no bar to pass: none fails it
     measured = []
@@ -144,7 +147,7 @@ def test_the_build_keeps_each_judged_generator_and_a_rejudge_reads_them(
     assert measured == [judge.JUDGE_SAMPLES] * 3  # ring-tiny seed 0's three epochs
     again = {(r.recipe, r.seed): r for r in read_corpus(out)}
     old = {(r.recipe, r.seed): r for r in runs}
-    kept, kept_before = again[(healthy.recipe, 4)].truths, old[(healthy.recipe, 4)].truths
+    kept, kept_before = again[(healthy.recipe, 10)].truths, old[(healthy.recipe, 10)].truths
     assert [t.quality for t in kept.values()] == [t.quality for t in kept_before.values()]
     assert "convergence_failure" not in {t.label for t in kept.values()}
     remeasured = again[(healthy.recipe, 0)].truths
@@ -210,13 +213,13 @@ def test_report_and_tuning_read_the_corpus(corpus, tmp_path) -> None:
     assert "| ring-tiny-nan | divergence | 1 |" in text
     assert "No held-out run" not in text
     held = summarise(score_runs(out, [r for r in runs if r.split == HELD_OUT], DEFAULT))
-    assert f"| 4 | {held.runs_agree} of {held.runs_scored} | {held.agree} of " in text
+    assert f"| 10 | {held.runs_agree} of {held.runs_scored} | {held.agree} of " in text
     # A corpus of calibration runs alone says that no figure is held out.
     alone = tmp_path / "calibration-only"
     shutil.copytree(out, alone)
     kept = [line for line in (alone / CORPUS_FILE).read_text().splitlines() if '"seed": 0' in line]
     (alone / CORPUS_FILE).write_text("\n".join(kept) + "\n")
-    assert "No held-out run" in report(alone) and "--seeds 4,5,8,9" in report(alone)
+    assert "No held-out run" in report(alone) and "--seeds 10,11,12,13" in report(alone)
     doc = tmp_path / "doc.md"
     doc.write_text("before\n<!-- validation:start -->\nold\n<!-- validation:end -->\nafter\n")
     write_into(doc, "new")
@@ -356,16 +359,24 @@ def test_the_hold_rule_table_scores_each_rule_like_the_report(corpus) -> None:
     hold_rules = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(hold_rules)
     assert hold_rules.changes(["a", "b", "a", "a", "c"]) == (3, 1)
-    assert hold_rules.RULES["no wait at all"](["a", "b"]) == ["a", "b"]
-    own = hold_rules.RULES[hold_rules.GANWATCH]
-    between = hold_rules.RULES["no wait between failures"]
-    before = hold_rules.RULES["wait 2 for every change"]
+    assert hold_rules.RULES["no wait at all"](["a", "b"], [False, False]) == ["a", "b"]
+
+    def rule(name: str):  # a rule of the table, with no firm finding unless told
+        return lambda found, firm=(): hold_rules.RULES[name](found, firm or [False] * len(found))
+
+    own, before = rule(hold_rules.GANWATCH), rule("wait 2 for every change")
+    between = rule("no wait between failures")
+    not_firm = rule("wait 2; a collapse gives way at once (before: only divergence firm)")
     to_failure = ["warming_up", "mode_collapse", "convergence_failure"]
     assert between(to_failure)[-1] == own(to_failure)[-1] == "convergence_failure"  # at once
     assert before(to_failure)[-1] == "mode_collapse"  # held
     to_collapse = ["warming_up", "convergence_failure", "mode_collapse"]
     assert between(to_collapse)[-1] == "mode_collapse"
     assert own(to_collapse)[-1] == before(to_collapse)[-1] == "convergence_failure"
+    # a firm collapse (on the modes) is reported at once by ganwatch's rule, not the one before
+    firm = [False, False, True]
+    assert own(to_collapse, firm)[-1] == "mode_collapse"
+    assert not_firm(to_collapse, firm)[-1] == "convergence_failure"
     calming = ["warming_up", "mode_collapse", "warming_up"]
     assert own(calming)[-1] == "warming_up" and before(calming)[-1] == "mode_collapse"
     out, _ = corpus

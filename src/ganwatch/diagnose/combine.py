@@ -7,7 +7,9 @@ a convergence failure by the article's Fig. 12 and 14) > convergence failure / m
 collapse (the one with the higher confidence; on a tie, convergence failure; the other's
 evidence is kept, marked as secondary) > healthy > warming_up (nothing decisive yet).
 Before `min_epochs` epochs only a failure of at least `decisive_confidence` is reported, so
-one noisy early epoch does not raise an alarm.
+one noisy early epoch does not raise an alarm. Divergence, and a collapse on 2-D data whose
+samples sit on the modes (``detectors.on_modes``), are *firm*: ``steady`` reports them
+without waiting for confirmation.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from ganwatch.diagnose.convergence import (
     detect_convergence_failure,
     detect_high_lr_signature,
 )
-from ganwatch.diagnose.detectors import detect_divergence, detect_mode_collapse
+from ganwatch.diagnose.detectors import detect_divergence, detect_mode_collapse, on_modes
 from ganwatch.diagnose.health import detect_healthy
 from ganwatch.diagnose.remedies import remedies_for
 from ganwatch.diagnose.signals import Finding
@@ -125,13 +127,16 @@ def diagnose(
         if since is None:
             since = int(h.steps[divergence.since_index])
         remedies = remedies_for("divergence", divergence.tags, config)
-        return Verdict("divergence", epoch, step, int(since), 1.0, divergence.evidence, remedies)
+        evidence = divergence.evidence
+        return Verdict("divergence", epoch, step, int(since), 1.0, evidence, remedies, firm=True)
 
     failures = _failures(h, t)
     if failures:
         best, others = failures[0], failures[1:]
         confidence, note = _calibrated(best, h)
-        evidence = best.evidence + [e for f in others for e in _secondary(f)] + note
+        modes = on_modes(h, t) if best.kind == "mode_collapse" else None
+        firm = [] if modes is None else [modes]
+        evidence = best.evidence + firm + [e for f in others for e in _secondary(f)] + note
         return Verdict(
             best.kind,
             epoch,
@@ -140,6 +145,7 @@ def diagnose(
             confidence,
             evidence,
             remedies_for(best.kind, best.tags, config),
+            firm=bool(firm),
         )
 
     healthy = detect_healthy(h, t)

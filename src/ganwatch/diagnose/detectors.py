@@ -174,6 +174,29 @@ def detect_mode_collapse(h: History, t: Thresholds = DEFAULT) -> Finding | None:
     return combine("mode_collapse", hits)
 
 
+def on_modes(h: History, t: Thresholds) -> Evidence | None:
+    """On 2-D mixtures: the evidence that as many samples sit on the data's modes at the
+    latest epoch as in a healthy run (``healthy_toy_quality``), else None.
+
+    ``metric/high_quality`` is the share of samples within three standard deviations of a
+    mode, the quantity the verdict corpus's judge measures on 10,000 other samples, so a
+    collapse found while it is this high is firm: it needs no confirmation
+    (``steady.reported_kind``). On images realism is a classifier's proxy, and a collapse
+    found there waits.
+    """
+    if run_constant(h, "metric/modes", None) is None:
+        return None
+    value = float(h.get("metric/high_quality")[-1])
+    if not value >= t.healthy_toy_quality:  # NaN (not measured) is not on modes
+        return None
+    note = (
+        "As many samples sit on the data's modes as in a healthy run, so the collapse is "
+        "measured on data-like samples and is reported without waiting for confirmation."
+    )
+    epoch = int(h.epochs[-1])
+    return Evidence("metric/high_quality", value, t.healthy_toy_quality, ">", note, epoch)
+
+
 def _toy_collapse(h: History, t: Thresholds) -> list[Hit | None]:
     """Toy 2-D data: too few modes captured, or the samples on modes spread unevenly over
     them (most on a few), while the samples sit on modes."""

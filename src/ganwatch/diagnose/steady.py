@@ -7,7 +7,14 @@ person nothing and would trip `--stop-on` on noise. So the reported kind changes
 detectors have found the new kind at `Thresholds.verdict_hold` evaluations in a row, with three
 exceptions where waiting costs more than it saves:
 
-- `divergence` is reported at once (NaN does not get better, and training must stop);
+- a *firm* finding (``Verdict.firm``, set by ``diagnose``) is reported at once: `divergence`
+  (NaN does not get better, and training must stop), and a collapse on 2-D data whose samples
+  sit on the modes as a healthy run's do (``detectors.on_modes``): the share of samples on a
+  mode is measured directly, so a collapse found with it high is not a noisy reading of a
+  convergence failure. Measured on the verdict corpus's calibration seeds (0-5, 8, 9: 152
+  runs; ``scripts/hold_rules.py``): see docs/diagnosis.md, "Taken: a collapse on the modes
+  is firm". On images realism is a classifier's proxy for what the judge measures, and a
+  collapse found there still waits;
 - the first verdict after `warming_up` (or after none) is reported at once, because the
   delay in detecting a failure is what the monitor exists to keep short;
 - a reported `mode_collapse` gives way at once (``OPEN_KINDS``) to a `convergence_failure`,
@@ -15,12 +22,13 @@ exceptions where waiting costs more than it saves:
   outright, so the class and mode counts behind the collapse no longer describe data-like
   samples), and to `warming_up` or `healthy`: a collapse the detectors no longer find is
   not held, because holding it is a failure verdict on samples whose class and mode
-  balance has come back, the false alarm ganwatch must not raise. Measured on the verdict
-  corpus's calibration half (seeds 0-3, 76 runs; ``scripts/hold_rules.py``): against
-  waiting for every change, 13 more of 1,184 evaluations and one more run end right, no
-  false alarm instead of 2 (both a collapse held over an MNIST MLP run whose digits had
-  become varied), at the cost of 17 more flaps. Every other change still waits: a held
-  convergence failure was right 76 of 85 times.
+  balance has come back, the false alarm ganwatch must not raise. Measured on seeds 0-3
+  (76 runs): against waiting for every change, 13 more of 1,184 evaluations and one more
+  run end right, no false alarm instead of 2 (both a collapse held over an MNIST MLP run
+  whose digits had become varied), at the cost of 17 more flaps.
+
+Every other change still waits: a held convergence failure was right 146 of 156 times
+on the calibration seeds.
 
 Nothing is hidden: a held verdict carries the detectors' own kind as `raw_kind`, and its
 evidence lists what they found, marked as not yet confirmed, beside the held kind's own
@@ -42,8 +50,6 @@ from ganwatch.diagnose.confidence import HELD, TRACK_RECORD_METRIC, calibrate
 from ganwatch.diagnose.thresholds import DEFAULT, Thresholds
 from ganwatch.diagnose.verdict import Verdict
 
-# Kinds reported as soon as they are found, whatever was reported before.
-IMMEDIATE_KINDS = ("divergence",)
 #: Kinds never held: after these (or no verdict yet) the next kind found is reported at
 #: once. A collapse gives way to a finding that outranks it in ``diagnose``'s priority, or
 #: to one that says it is no longer found.
@@ -65,17 +71,19 @@ def reported_kind(
     found: Sequence[str],
     hold: int,
     open_kinds: Sequence[str] = OPEN_KINDS,
+    firm: bool = False,
 ) -> str:
     """The kind to report after the latest evaluation.
 
     `previous` is what was reported after the evaluation before (None: nothing yet); `found`
-    is what the detectors found at every evaluation so far, oldest first; `open_kinds` the
-    reported kinds never held (``scripts/hold_rules.py`` passes others to compare rules).
+    is what the detectors found at every evaluation so far, oldest first; `firm` whether the
+    latest finding needs no confirmation (``Verdict.firm``); `open_kinds` the reported kinds
+    never held (``scripts/hold_rules.py`` passes others to compare rules).
     """
     if not found:
         raise ValueError("reported_kind needs at least the latest evaluation's kind")
     new = found[-1]
-    if previous is None or new == previous or new in IMMEDIATE_KINDS or previous in open_kinds:
+    if previous is None or new == previous or firm or previous in open_kinds:
         return new
     return new if streak(found) >= hold else previous
 
@@ -84,11 +92,17 @@ def reported_kinds(
     found: Sequence[str],
     hold: int = DEFAULT.verdict_hold,
     open_kinds: Sequence[str] = OPEN_KINDS,
+    firm: Sequence[bool] = (),
 ) -> list[str]:
-    """The reported kind after each evaluation of a whole run (replays, validation, tests)."""
+    """The reported kind after each evaluation of a whole run (replays, validation, tests);
+    `firm` says which findings need no confirmation (none when left empty)."""
+    flags = list(firm) or [False] * len(found)
+    if len(flags) != len(found):
+        raise ValueError(f"firm has {len(flags)} flags for {len(found)} findings")
     out: list[str] = []
     for i in range(len(found)):
-        out.append(reported_kind(out[-1] if out else None, found[: i + 1], hold, open_kinds))
+        previous = out[-1] if out else None
+        out.append(reported_kind(previous, found[: i + 1], hold, open_kinds, flags[i]))
     return out
 
 
@@ -109,7 +123,7 @@ def steady_verdict(
     a number measured before this epoch ends "(measured at epoch N)" (`dated`).
     """
     hold = thresholds.verdict_hold
-    kind = reported_kind(previous.kind if previous else None, found, hold)
+    kind = reported_kind(previous.kind if previous else None, found, hold, firm=raw.firm)
     if kind == raw.kind or previous is None:
         since = raw.since_step
         if previous is not None and previous.kind == kind and previous.since_step is not None:

@@ -38,8 +38,8 @@ class Thresholds:
     verdict_hold: int = _t(
         2,
         "reported verdict: evaluations in a row a new kind must be found before it replaces "
-        "the reported one (at once: divergence, the first verdict after warming_up, and a "
-        "convergence failure over a mode collapse)",
+        "the reported one (at once: a firm finding, the first verdict after warming_up, and "
+        "any change from a mode collapse)",
     )
 
     # Realism decides first: samples that are not data-like are a convergence failure.
@@ -54,7 +54,9 @@ class Thresholds:
         0.6, "convergence failure: detail < this (real data ~1.0, 3x3-blurred photos 0.55)"
     )
     toy_quality_low: float = _t(0.2, "convergence failure (toy): high_quality < this")
-    healthy_toy_quality: float = _t(0.3, "healthy (toy): high_quality >= this")
+    healthy_toy_quality: float = _t(
+        0.3, "healthy (toy): high_quality >= this; a collapse found at or above it is firm"
+    )
 
     # Mode collapse, judged only while the samples are data-like.
     collapse_classes_frac: float = _t(0.7, "collapse: classes covered < this x classes")

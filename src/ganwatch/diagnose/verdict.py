@@ -67,6 +67,9 @@ class Verdict:
     # What the detectors found at this evaluation when it differs from the reported `kind`
     # (a new kind not yet confirmed; see `steady_verdict`). None: the detectors agree.
     raw_kind: str | None = None
+    # The finding needs no confirmation, so `steady_verdict` reports it at once: a NaN, or a
+    # collapse on 2-D data measured directly on the modes (set by `diagnose`).
+    firm: bool = False
 
     def __post_init__(self) -> None:
         for kind in (self.kind, self.raw_kind or self.kind):
@@ -96,6 +99,7 @@ class Verdict:
             "evidence": [e.to_dict() for e in self.evidence],
             "remedies": [r.to_dict() for r in self.remedies],
             "raw_kind": self.found_kind,
+            "firm": bool(self.firm),
         }
 
     @classmethod
@@ -110,6 +114,7 @@ class Verdict:
             evidence=[Evidence(**e) for e in d.get("evidence", [])],
             remedies=[Remedy(**r) for r in d.get("remedies", [])],
             raw_kind=d.get("raw_kind"),  # absent in verdicts stored before hysteresis
+            firm=bool(d.get("firm", False)),  # absent in verdicts stored before 2026-12-01
         )
 
 
