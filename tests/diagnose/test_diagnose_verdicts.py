@@ -8,6 +8,7 @@ from ganwatch.catalog.verdicts import also_found
 from ganwatch.diagnose import (
     History,
     Thresholds,
+    Verdict,
     detect_convergence_failure,
     detect_healthy,
     detect_high_lr_signature,
@@ -334,6 +335,13 @@ def test_a_toy_collapse_on_the_modes_is_firm() -> None:
     assert not diagnose(history(good, good)).firm  # healthy
     nan = diagnose(history(good, {**good, "step": 150}, nonfinite_step=150))
     assert (nan.kind, nan.firm) == ("divergence", True)
+    assert Verdict("divergence", 3, 300, 250, 1.0).firm  # however a divergence is made
+    # With --eval-every, the epochs between measurements read the latest measured share,
+    # dated to the epoch that measured it.
+    between = {"metric/modes": 8, "loss/g": 1.0}
+    verdict = diagnose(history(on_modes, on_modes, between))
+    assert (verdict.kind, verdict.firm) == ("mode_collapse", True)
+    assert [e.epoch for e in verdict.evidence if e.metric == "metric/high_quality"] == [2]
 
 
 def test_toy_samples_crowded_onto_few_modes_are_a_collapse() -> None:

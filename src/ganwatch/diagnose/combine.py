@@ -127,8 +127,7 @@ def diagnose(
         if since is None:
             since = int(h.steps[divergence.since_index])
         remedies = remedies_for("divergence", divergence.tags, config)
-        evidence = divergence.evidence
-        return Verdict("divergence", epoch, step, int(since), 1.0, evidence, remedies, firm=True)
+        return Verdict("divergence", epoch, step, int(since), 1.0, divergence.evidence, remedies)
 
     failures = _failures(h, t)
     if failures:

@@ -176,7 +176,8 @@ def detect_mode_collapse(h: History, t: Thresholds = DEFAULT) -> Finding | None:
 
 def on_modes(h: History, t: Thresholds) -> Evidence | None:
     """On 2-D mixtures: the evidence that as many samples sit on the data's modes at the
-    latest epoch as in a healthy run (``healthy_toy_quality``), else None.
+    latest measurement (``--eval-every``) as in a healthy run (``healthy_toy_quality``), else
+    None.
 
     ``metric/high_quality`` is the share of samples within three standard deviations of a
     mode, the quantity the verdict corpus's judge measures on 10,000 other samples, so a
@@ -186,14 +187,16 @@ def on_modes(h: History, t: Thresholds) -> Evidence | None:
     """
     if run_constant(h, "metric/modes", None) is None:
         return None
-    value = float(h.get("metric/high_quality")[-1])
-    if not value >= t.healthy_toy_quality:  # NaN (not measured) is not on modes
+    values = h.get("metric/high_quality")
+    measured = np.flatnonzero(np.isfinite(values))
+    if not measured.size or values[measured[-1]] < t.healthy_toy_quality:
         return None
+    value = float(values[measured[-1]])
     note = (
         "As many samples sit on the data's modes as in a healthy run, so the collapse is "
         "measured on data-like samples and is reported without waiting for confirmation."
     )
-    epoch = int(h.epochs[-1])
+    epoch = int(h.epochs[measured[-1]])
     return Evidence("metric/high_quality", value, t.healthy_toy_quality, ">", note, epoch)
 
 

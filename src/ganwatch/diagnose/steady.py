@@ -143,6 +143,7 @@ def steady_verdict(
             confidence=confidence,
             evidence=kept + pending,
             raw_kind=raw.kind,
+            firm=False,  # held: no finding of its kind at this evaluation
         )
     )
 

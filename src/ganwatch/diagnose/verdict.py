@@ -77,6 +77,8 @@ class Verdict:
                 raise ValueError(f"unknown verdict kind {kind!r}; expected one of {VERDICT_KINDS}")
         if self.raw_kind == self.kind:
             self.raw_kind = None  # one spelling for "the detectors agree"
+        if self.found_kind == "divergence":
+            self.firm = True  # a NaN does not get better, however the verdict was made
 
     @property
     def held(self) -> bool:
