@@ -10,7 +10,7 @@ from ganwatch.catalog.keys import METRIC_FAMILIES
 from ganwatch.config import DEVICES, PRECISIONS, PRESETS, SCALES
 from ganwatch.sweep.runner import ENGINES
 from ganwatch.sweep.summary import FORMATS
-from ganwatch.validation.corpus import HELD_OUT_SEEDS, SEEDS
+from ganwatch.validation.corpus import HELD_OUT_SEEDS, SEEDS, seeds_flag
 
 # Flags that map one-to-one onto TrainConfig fields: (flag, type, help).
 TRAIN_FLAGS: tuple[tuple[str, type, str], ...] = (
@@ -269,8 +269,8 @@ def _add_validate_command(sub) -> None:
     validate.add_argument(
         "--seeds",
         metavar="0,1",
-        help=f"only these seeds (build; default {','.join(map(str, SEEDS))}; seeds "
-        f"{','.join(map(str, HELD_OUT_SEEDS))} form the held-out half, any other calibrates)",
+        help=f"only these seeds (build; default {seeds_flag(SEEDS)}; seeds "
+        f"{seeds_flag(HELD_OUT_SEEDS)} form the held-out half, any other calibrates)",
     )
     validate.add_argument("--data-dir", metavar="DIR", help="where the MNIST files are")
     validate.add_argument(

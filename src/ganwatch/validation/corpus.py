@@ -21,7 +21,7 @@ chosen, so they are not held out either.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,6 +96,11 @@ RECIPES: tuple[Recipe, ...] = (
     ),
     _points("ring", "nan", "divergence", loss="lsgan", lr=1.0, epochs=5),
 )
+
+
+def seeds_flag(seeds: Sequence[int]) -> str:
+    """``seeds`` as ``ganwatch validate --seeds`` takes them: ``10,11,12,13``."""
+    return ",".join(str(seed) for seed in seeds)
 
 
 def split_of(seed: int) -> str:

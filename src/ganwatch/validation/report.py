@@ -15,7 +15,7 @@ from pathlib import Path
 from ganwatch.diagnose.confidence import CALIBRATED_KINDS, shipped_track_record
 from ganwatch.diagnose.replay import replay_run
 from ganwatch.diagnose.thresholds import DEFAULT, Thresholds
-from ganwatch.validation.corpus import CALIBRATION, HELD_OUT, HELD_OUT_SEEDS
+from ganwatch.validation.corpus import CALIBRATION, HELD_OUT, HELD_OUT_SEEDS, seeds_flag
 from ganwatch.validation.judge import Truth
 from ganwatch.validation.runner import CorpusRun, read_corpus
 from ganwatch.validation.score import (
@@ -165,7 +165,7 @@ def report(out: str | Path, thresholds: Thresholds = DEFAULT, command: str = "")
             if held
             else [
                 f"**No held-out run in {out}**: build them with `ganwatch validate build "
-                f"--seeds {','.join(map(str, HELD_OUT_SEEDS))}`; no figure below is held out.",
+                f"--seeds {seeds_flag(HELD_OUT_SEEDS)}`; no figure below is held out.",
                 "",
             ]
         ),
