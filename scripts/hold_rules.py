@@ -106,8 +106,9 @@ def hold_table(out: Path, split: str) -> str:
     replayed = replay_runs(out, runs if split == "all" else half(runs, split), DEFAULT)
     scored = paired(replayed)
     found = {run.name: [v.found_kind for v in verdicts] for run, verdicts in replayed}
-    # A firm finding is never held, so the reported verdict at its evaluation is the finding.
-    firm = {run.name: [v.firm and not v.held for v in verdicts] for run, verdicts in replayed}
+    # A firm finding is never held, and a held verdict is never firm, so the reported verdict
+    # says whether the evaluation's finding was firm.
+    firm = {run.name: [v.firm for v in verdicts] for run, verdicts in replayed}
     rows = [
         f"{split} ({len(scored)} runs)",
         "",

@@ -24,11 +24,10 @@ MC, CF, OK, WU, DIV = "mode_collapse", "convergence_failure", "healthy", "warmin
 def raw(
     kind: str, epoch: int, since: int | None = None, note: str = "", firm: bool = False
 ) -> Verdict:
-    """A per-evaluation verdict as `diagnose` gives it, 100 steps an epoch (divergence is
-    always firm)."""
+    """A per-evaluation verdict as `diagnose` gives it, 100 steps an epoch (a divergence is
+    firm whatever `firm` says: `Verdict` makes it so)."""
     evidence = [Evidence(f"metric/{kind}", float(epoch), 0.0, ">", note or kind, epoch)]
     since_step = None if kind == WU else (since if since is not None else 100 * epoch)
-    firm = firm or kind == DIV
     return Verdict(kind, epoch, 100 * epoch, since_step, 0.8, evidence, firm=firm)
 
 
@@ -96,7 +95,7 @@ def test_a_collapse_the_detectors_no_longer_find_is_not_held() -> None:
 
 
 def test_a_firm_finding_is_reported_at_once() -> None:
-    # Divergence is always firm (diagnose sets it).
+    # Divergence is always firm (the Verdict makes it so; plain kinds need the flag).
     assert reported_kinds([WU, MC, MC, DIV], firm=[0, 0, 0, 1]) == [WU, MC, MC, DIV]
     assert reported_kinds([OK, OK, DIV], firm=[0, 0, 1]) == [OK, OK, DIV]
     assert reported_kinds([OK, OK, DIV]) == [OK, OK, OK]  # not firm: it would wait

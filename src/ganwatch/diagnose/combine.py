@@ -133,8 +133,8 @@ def diagnose(
     if failures:
         best, others = failures[0], failures[1:]
         confidence, note = _calibrated(best, h)
-        modes = on_modes(h, t) if best.kind == "mode_collapse" else None
-        firm = [] if modes is None else [modes]
+        sits = on_modes(h, t) if best.kind == "mode_collapse" else None
+        firm = [] if sits is None else [sits]  # the evidence that makes the collapse firm
         evidence = best.evidence + firm + [e for f in others for e in _secondary(f)] + note
         return Verdict(
             best.kind,

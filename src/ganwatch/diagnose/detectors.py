@@ -22,9 +22,12 @@ from ganwatch.diagnose.signals import (
     Finding,
     Hit,
     all_of,
+    at_least,
     combine,
     compare,
     crossing,
+    current_run,
+    evidence_at,
     unless,
 )
 from ganwatch.diagnose.thresholds import DEFAULT, Thresholds
@@ -187,17 +190,14 @@ def on_modes(h: History, t: Thresholds) -> Evidence | None:
     """
     if run_constant(h, "metric/modes", None) is None:
         return None
-    values = h.get("metric/high_quality")
-    measured = np.flatnonzero(np.isfinite(values))
-    if not measured.size or values[measured[-1]] < t.healthy_toy_quality:
+    run = current_run(at_least(h.get("metric/high_quality"), t.healthy_toy_quality))
+    if run is None:  # below the bar at the latest measurement, or never measured
         return None
-    value = float(values[measured[-1]])
     note = (
         "As many samples sit on the data's modes as in a healthy run, so the collapse is "
         "measured on data-like samples and is reported without waiting for confirmation."
     )
-    epoch = int(h.epochs[measured[-1]])
-    return Evidence("metric/high_quality", value, t.healthy_toy_quality, ">", note, epoch)
+    return evidence_at(h, "metric/high_quality", run[1], t.healthy_toy_quality, ">", note)
 
 
 def _toy_collapse(h: History, t: Thresholds) -> list[Hit | None]:

@@ -7,8 +7,8 @@ person nothing and would trip `--stop-on` on noise. So the reported kind changes
 detectors have found the new kind at `Thresholds.verdict_hold` evaluations in a row, with three
 exceptions where waiting costs more than it saves:
 
-- a *firm* finding (``Verdict.firm``, set by ``diagnose``) is reported at once: `divergence`
-  (NaN does not get better, and training must stop), and a collapse on 2-D data whose samples
+- a *firm* finding (``Verdict.firm``) is reported at once: a `divergence`, always (NaN
+  does not get better, and training must stop), and a collapse on 2-D data whose samples
   sit on the modes as a healthy run's do (``detectors.on_modes``): the share of samples on a
   mode is measured directly, so a collapse found with it high is not a noisy reading of a
   convergence failure. Measured on the verdict corpus's calibration seeds (0-5, 8, 9: 152
