@@ -2,7 +2,7 @@
 
 Trains two runs on the 8-Gaussian ring into a scratch store, one that learns the ring (the
 verdict corpus's healthy ring recipe, ``ring-1-1`` at seed 0: 40 epochs, healthy from the
-20th, with dips off the modes on the way) and one that fails (Adam's default beta1 of
+11th, with dips off the modes on the way, each shown) and one that fails (Adam's default beta1 of
 0.9 with small batches: on the machine that made the current pictures its samples never
 settle on the modes, a convergence failure), serves the dashboard on an ephemeral port of
 127.0.0.1, and photographs each run's page with Debian's chromium:

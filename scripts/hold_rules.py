@@ -16,7 +16,7 @@ import argparse
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ganwatch.diagnose.steady import OPEN_KINDS, reported_kind, reported_kinds
+from ganwatch.diagnose.steady import CLEARING_KINDS, OPEN_KINDS, reported_kind, reported_kinds
 from ganwatch.diagnose.thresholds import DEFAULT
 from ganwatch.validation.report import half, paired, replay_runs
 from ganwatch.validation.runner import read_corpus
@@ -25,8 +25,6 @@ from ganwatch.validation.score import Scored, summarise
 Rule = Callable[[Sequence[str], Sequence[bool]], list[str]]
 #: Failures one can move between at once under the "no wait between failures" rule.
 BETWEEN = ("mode_collapse", "convergence_failure")
-#: Kinds that say nothing is wrong (yet).
-CALM = ("warming_up", "healthy")
 
 
 #: The kinds never held before the morning of 2026-12-01, when a collapse was held too.
@@ -38,18 +36,23 @@ def _steadied(
     firm: Sequence[bool],
     skip_wait: Callable[[str | None, str], bool],
     open_kinds: Sequence[str] = OPEN_KINDS,
+    clearing_kinds: Sequence[str] = CLEARING_KINDS,
 ) -> list[str]:
-    """``found`` steadied by ganwatch's rule (with ``open_kinds`` never held and the ``firm``
-    findings reported at once), except that a change for which ``skip_wait`` (previous
-    reported kind, newly found kind) holds is reported at once too."""
+    """``found`` steadied by ganwatch's rule (with ``open_kinds`` never held, the
+    ``clearing_kinds`` never held off and the ``firm`` findings reported at once), except that
+    a change for which ``skip_wait`` (previous reported kind, newly found kind) holds is
+    reported at once too."""
     out: list[str] = []
+    hold = DEFAULT.verdict_hold
     for i, new in enumerate(found):
         previous = out[-1] if out else None
         if skip_wait(previous, new):
             out.append(new)
         else:
-            hold = DEFAULT.verdict_hold
-            out.append(reported_kind(previous, found[: i + 1], hold, open_kinds, firm[i]))
+            steadied = reported_kind(
+                previous, found[: i + 1], hold, open_kinds, firm[i], clearing_kinds
+            )
+            out.append(steadied)
     return out
 
 
@@ -61,12 +64,29 @@ def _divergence_only(found: Sequence[str]) -> list[bool]:
 #: ganwatch's rule, named in the table; the test of this script finds its row by the name.
 GANWATCH = (
     f"ganwatch (wait {DEFAULT.verdict_hold}; a collapse gives way at once; "
-    "a collapse on the modes is firm)"
+    "a collapse on the modes is firm; healthy neither held nor held off)"
 )
+#: The kinds never held before the evening of 2026-12-01, when a healthy verdict was held too.
+OPEN_BEFORE_HEALTHY = ("warming_up", "mode_collapse")
 RULES: dict[str, Rule] = {
     GANWATCH: lambda found, firm: reported_kinds(found, firm=firm),
+    "the same, healthy held and held off (before 2026-12-01's evening)": (
+        lambda found, firm: reported_kinds(
+            found, DEFAULT.verdict_hold, OPEN_BEFORE_HEALTHY, firm, ()
+        )
+    ),
+    "the same, healthy held but never held off": (
+        lambda found, firm: reported_kinds(
+            found, DEFAULT.verdict_hold, OPEN_BEFORE_HEALTHY, firm, CLEARING_KINDS
+        )
+    ),
     f"wait {DEFAULT.verdict_hold}; a collapse gives way at once (before: only divergence firm)": (
-        lambda found, firm: reported_kinds(found, firm=_divergence_only(found))
+        lambda found, firm: reported_kinds(
+            found,
+            open_kinds=OPEN_BEFORE_HEALTHY,
+            firm=_divergence_only(found),
+            clearing_kinds=(),
+        )
     ),
     f"wait {DEFAULT.verdict_hold}, collapse -> convergence failure at once (older)": (
         lambda found, firm: _steadied(
@@ -74,19 +94,17 @@ RULES: dict[str, Rule] = {
             _divergence_only(found),
             lambda previous, new: (previous, new) == ("mode_collapse", "convergence_failure"),
             OPEN_BEFORE,
+            (),
         )
     ),
     f"wait {DEFAULT.verdict_hold} for every change": lambda found, firm: reported_kinds(
-        found, open_kinds=OPEN_BEFORE, firm=_divergence_only(found)
+        found, open_kinds=OPEN_BEFORE, firm=_divergence_only(found), clearing_kinds=()
     ),
     "no wait between failures": lambda found, firm: _steadied(
         found, firm, lambda previous, new: previous in BETWEEN and new in BETWEEN
     ),
-    "no wait leaving healthy": lambda found, firm: _steadied(
-        found, firm, lambda previous, new: previous == "healthy"
-    ),
-    "any failure -> warming up or healthy at once": lambda found, firm: _steadied(
-        found, firm, lambda previous, new: previous in BETWEEN and new in CALM
+    "any failure -> warming up at once": lambda found, firm: _steadied(
+        found, firm, lambda previous, new: previous in BETWEEN and new == "warming_up"
     ),
     "no wait at all": lambda found, firm: list(found),
 }

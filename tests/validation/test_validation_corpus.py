@@ -71,7 +71,7 @@ def corpus(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("corpus")
     threads = torch.get_num_threads()
-    runs = build_corpus(out, TINY, (0, 10))
+    runs = build_corpus(out, TINY, (0, 14))
     # Each run trains on one thread; in-process (jobs=1) the caller's setting comes back, or
     # every later computation would round differently.
     assert torch.get_num_threads() == threads
@@ -84,11 +84,12 @@ def test_every_recipe_builds_and_seeds_split_in_halves() -> None:
     for recipe in RECIPES:
         build_config(recipe.config(0))  # every recipe is a valid configuration
     halves = [split_of(s) for s in SEEDS]
-    assert halves.count(CALIBRATION) == 8 and halves.count(HELD_OUT) == 4
-    assert [s for s in SEEDS if split_of(s) == HELD_OUT] == [10, 11, 12, 13]
+    assert halves.count(CALIBRATION) == 12 and halves.count(HELD_OUT) == 4
+    assert [s for s in SEEDS if split_of(s) == HELD_OUT] == [14, 15, 16, 17]
     # Seeds read while a rule was chosen calibrate: 6 and 7 (a fresh check), 1 and 3 (held
-    # out until the morning of 2026-12-01), 4, 5, 8 and 9 (held out until that afternoon).
-    assert {split_of(s) for s in (1, 3, 4, 5, 6, 7, 8, 9)} == {CALIBRATION}
+    # out until the morning of 2026-12-01), 4, 5, 8 and 9 (held out until that afternoon),
+    # 10-13 (held out until that evening).
+    assert {split_of(s) for s in (1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)} == {CALIBRATION}
     assert len(RECIPES) * 4 >= 60  # the held-out half alone has at least 60 runs
 
 
@@ -96,16 +97,16 @@ def test_the_build_judges_every_epoch_and_resumes(corpus) -> None:
     out, runs = corpus
     assert sorted((r.recipe, r.seed, r.split) for r in runs) == [
         ("ring-tiny", 0, CALIBRATION),
-        ("ring-tiny", 10, HELD_OUT),
+        ("ring-tiny", 14, HELD_OUT),
         ("ring-tiny-nan", 0, CALIBRATION),
-        ("ring-tiny-nan", 10, HELD_OUT),
+        ("ring-tiny-nan", 14, HELD_OUT),
     ]
     healthy = next(r for r in runs if r.recipe == "ring-tiny")
     assert healthy.status == "finished" and sorted(healthy.truths) == [1, 2, 3]
     nan = next(r for r in runs if r.recipe == "ring-tiny-nan")
     assert nan.status == "diverged" and nan.truths[max(nan.truths)].label == "divergence"
     lines = (out / CORPUS_FILE).read_text().splitlines()
-    assert build_corpus(out, TINY, (0, 10))
+    assert build_corpus(out, TINY, (0, 14))
     assert (out / CORPUS_FILE).read_text().splitlines() == lines
     assert read_corpus(out)[0].truths == runs[0].truths  # what was written reads back
 
@@ -132,7 +133,7 @@ def test_the_build_keeps_each_judged_generator_and_a_rejudge_reads_them(
     assert (out / CORPUS_FILE).read_text() == before
     # With changed rules, a run whose generators are kept is measured again; one built
     # before generators were kept keeps its numbers and is only labelled again from them.
-    shutil.rmtree(snapshot_path(out, healthy.recipe, 10, 1).parent)
+    shutil.rmtree(snapshot_path(out, healthy.recipe, 14, 1).parent)
     assert {t.label for t in healthy.truths.values()} == {"convergence_failure"}
     monkeypatch.setattr(judge, "FAILED_BELOW", -1.0)  # no bar to pass: none fails it
     measured = []
@@ -147,7 +148,7 @@ def test_the_build_keeps_each_judged_generator_and_a_rejudge_reads_them(
     assert measured == [judge.JUDGE_SAMPLES] * 3  # ring-tiny seed 0's three epochs
     again = {(r.recipe, r.seed): r for r in read_corpus(out)}
     old = {(r.recipe, r.seed): r for r in runs}
-    kept, kept_before = again[(healthy.recipe, 10)].truths, old[(healthy.recipe, 10)].truths
+    kept, kept_before = again[(healthy.recipe, 14)].truths, old[(healthy.recipe, 14)].truths
     assert [t.quality for t in kept.values()] == [t.quality for t in kept_before.values()]
     assert "convergence_failure" not in {t.label for t in kept.values()}
     remeasured = again[(healthy.recipe, 0)].truths
@@ -213,13 +214,13 @@ def test_report_and_tuning_read_the_corpus(corpus, tmp_path) -> None:
     assert "| ring-tiny-nan | divergence | 1 |" in text
     assert "No held-out run" not in text
     held = summarise(score_runs(out, [r for r in runs if r.split == HELD_OUT], DEFAULT))
-    assert f"| 10 | {held.runs_agree} of {held.runs_scored} | {held.agree} of " in text
+    assert f"| 14 | {held.runs_agree} of {held.runs_scored} | {held.agree} of " in text
     # A corpus of calibration runs alone says that no figure is held out.
     alone = tmp_path / "calibration-only"
     shutil.copytree(out, alone)
     kept = [line for line in (alone / CORPUS_FILE).read_text().splitlines() if '"seed": 0' in line]
     (alone / CORPUS_FILE).write_text("\n".join(kept) + "\n")
-    assert "No held-out run" in report(alone) and "--seeds 10,11,12,13" in report(alone)
+    assert "No held-out run" in report(alone) and "--seeds 14,15,16,17" in report(alone)
     doc = tmp_path / "doc.md"
     doc.write_text("before\n<!-- validation:start -->\nold\n<!-- validation:end -->\nafter\n")
     write_into(doc, "new")
@@ -379,6 +380,11 @@ def test_the_hold_rule_table_scores_each_rule_like_the_report(corpus) -> None:
     assert not_firm(to_collapse, firm)[-1] == "convergence_failure"
     calming = ["warming_up", "mode_collapse", "warming_up"]
     assert own(calming)[-1] == "warming_up" and before(calming)[-1] == "mode_collapse"
+    # healthy is neither held nor held off by ganwatch's rule; the rule before held both
+    held_healthy = rule("the same, healthy held and held off (before 2026-12-01's evening)")
+    for kinds in (["healthy", "convergence_failure"], ["convergence_failure", "healthy"]):
+        assert own(["warming_up", *kinds])[-1] == kinds[1]
+        assert held_healthy(["warming_up", *kinds])[-1] == kinds[0]
     out, _ = corpus
     summary = summarise(score_runs(out, read_corpus(out), DEFAULT))
     own = next(

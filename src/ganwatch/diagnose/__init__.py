@@ -2,7 +2,7 @@
 
 `diagnose(history)` returns one Verdict per evaluation; the detectors it combines are pure
 functions that can be called on their own. `steady_verdict` (steady.py) is the hysteresis
-that turns those per-evaluation verdicts into the reported one, so it does not flap.
+that turns those per-evaluation verdicts into the reported one, so it flaps less.
 Thresholds live in `thresholds.py`, remedies in `remedies.py`; docs/diagnosis.md explains
 the rules.
 """

@@ -39,7 +39,7 @@ class Thresholds:
         2,
         "reported verdict: evaluations in a row a new kind must be found before it replaces "
         "the reported one (at once: a firm finding, the first verdict after warming_up, and "
-        "any change from a mode collapse)",
+        "any change from a mode collapse, from healthy or to healthy)",
     )
 
     # Realism decides first: samples that are not data-like are a convergence failure.

@@ -60,9 +60,9 @@ def import_ray() -> tuple[Any, Any]:
 
 
 def stop_trial(rule: StopRule, result: Mapping[str, Any]) -> bool:
-    """The trial's verdict is a failure the rule names, as the Monitor reports it (confirmed,
-    or firm: ``diagnose.steady``), said with at least ``min_confidence``, after
-    ``min_epochs`` epochs."""
+    """The trial's verdict is a failure the rule names, as the Monitor reports it (steadied by
+    ``diagnose.steady``), said with at least ``min_confidence``, after ``min_epochs``
+    epochs."""
     epoch, confidence = int(result.get("epoch", 0)), float(result.get("confidence", 0.0))
     return rule.stops_at(str(result.get("verdict")), confidence, epoch)
 
