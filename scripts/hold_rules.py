@@ -72,13 +72,11 @@ RULES: dict[str, Rule] = {
     GANWATCH: lambda found, firm: reported_kinds(found, firm=firm),
     "the same, healthy held and held off (before 2026-12-01's evening)": (
         lambda found, firm: reported_kinds(
-            found, DEFAULT.verdict_hold, OPEN_BEFORE_HEALTHY, firm, ()
+            found, open_kinds=OPEN_BEFORE_HEALTHY, firm=firm, clearing_kinds=()
         )
     ),
     "the same, healthy held but never held off": (
-        lambda found, firm: reported_kinds(
-            found, DEFAULT.verdict_hold, OPEN_BEFORE_HEALTHY, firm, CLEARING_KINDS
-        )
+        lambda found, firm: reported_kinds(found, open_kinds=OPEN_BEFORE_HEALTHY, firm=firm)
     ),
     f"wait {DEFAULT.verdict_hold}; a collapse gives way at once (before: only divergence firm)": (
         lambda found, firm: reported_kinds(
